@@ -1,0 +1,141 @@
+//! The shared application handle: configuration, the clock, and the one lock over the world and its operations.
+//!
+//! Why one `std::sync::Mutex` over everything: invariants span stores (a Customer and the Cloud Identity it links
+//! to, an operation and the resource it creates), and every critical section is short, synchronous and free of I/O,
+//! so a single lock keeps them all consistent without ever being held across an `.await`.
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::ops::{Operation, Ops, Outcome, Policy};
+use crate::world::{ClockSetting, Document, DocumentError, World, ids::Ids};
+
+/// Everything behind the lock.
+#[derive(Debug)]
+pub struct State {
+    pub world: World,
+    pub ops: Ops,
+    pub ids: Ids,
+}
+
+/// Ports and TLS material known once the listeners are bound.
+#[derive(Debug, Clone, Default)]
+pub struct Listening {
+    pub plain_port: u16,
+    pub tls_port: Option<u16>,
+    pub ca_pem: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Inner {
+    pub config: Config,
+    pub clock: Clock,
+    /// The document the world was seeded from (what `/_mock/reset` goes back to).
+    pub fixtures: Document,
+    state: Mutex<State>,
+    /// Wakes the operation completer when an operation is scheduled.
+    pub wake: Notify,
+    pub listening: OnceLock<Listening>,
+}
+
+/// Cheap to clone; every handler holds one.
+#[derive(Debug, Clone)]
+pub struct App(pub Arc<Inner>);
+
+impl std::ops::Deref for App {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl App {
+    pub fn new(config: Config, fixtures: Document) -> Result<App, DocumentError> {
+        let world = World::from_document(&fixtures)?;
+        let clock = Clock::default();
+        apply_clock_setting(&clock, fixtures.clock.as_ref());
+        let state = State { world, ops: Ops::new(Policy::from_delay(config.lro_delay)), ids: Ids::new(config.seed) };
+        Ok(App(Arc::new(Inner {
+            config,
+            clock,
+            fixtures,
+            state: Mutex::new(state),
+            wake: Notify::new(),
+            listening: OnceLock::new(),
+        })))
+    }
+
+    /// Locks the state. A panic while holding the lock does not poison provmock: the data is still consistent
+    /// because every mutation checks before it writes.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores a new operation under its kind's policy; finishes it at once when the policy is `immediate`.
+    pub fn schedule(&self, st: &mut State, op: Operation) {
+        let name = op.name.clone();
+        let now = self.clock.now();
+        if st.ops.insert(op, now) {
+            st.finish_operation(&name, Outcome::Succeed, now);
+        } else {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Back to the fixtures: world, operations and ids; policies are kept.
+    pub fn reset(&self) -> Result<(), DocumentError> {
+        let world = World::from_document(&self.fixtures)?;
+        let mut st = self.lock();
+        st.world = world;
+        st.ops.clear();
+        st.ids = Ids::new(self.config.seed);
+        drop(st);
+        apply_clock_setting(&self.clock, self.fixtures.clock.as_ref());
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    pub fn listening(&self) -> Listening {
+        self.listening.get().cloned().unwrap_or_default()
+    }
+}
+
+fn apply_clock_setting(clock: &Clock, setting: Option<&ClockSetting>) {
+    match setting {
+        Some(ClockSetting { start, frozen: true }) => clock.set(*start),
+        Some(ClockSetting { start, frozen: false }) => clock.start_at(*start),
+        None => clock.reset(),
+    }
+}
+
+impl State {
+    /// Finishes a pending operation: applies its action (or rolls it back on failure) and records the result.
+    pub fn finish_operation(&mut self, name: &str, outcome: Outcome, now: chrono::DateTime<chrono::Utc>) {
+        let Some(op) = self.ops.ops.get(name).filter(|o| !o.done).cloned() else {
+            return;
+        };
+        let result = match outcome {
+            Outcome::Succeed => crate::providers::complete_operation(self, &op, now),
+            Outcome::Fail(err) => {
+                crate::providers::abort_operation(self, &op, &err, now);
+                Err(err)
+            }
+        };
+        self.ops.mark_done(name, result, now);
+    }
+
+    /// Looks an operation up for a read, counting the read for `after_polls` policies.
+    pub fn read_operation(&mut self, name: &str, now: chrono::DateTime<chrono::Utc>) -> ApiResult<Operation> {
+        if !self.ops.ops.contains_key(name) {
+            return Err(ApiError::not_found(format!("operation `{name}` not found")));
+        }
+        if self.ops.count_poll(name) {
+            self.finish_operation(name, Outcome::Succeed, now);
+        }
+        self.ops.ops.get(name).cloned().ok_or_else(|| ApiError::not_found(format!("operation `{name}` not found")))
+    }
+}

@@ -1,0 +1,159 @@
+//! Command-line flags. Every flag has a `PROVMOCK_*` environment twin (clap's `env`), documented once in the README.
+
+use std::{net::IpAddr, path::PathBuf, time::Duration};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "provmock", version, about = "Local emulator of cloud identity and account-provisioning APIs")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Exits 0 when a provmock answers `GET /_mock/health` with status ok, 1 otherwise (Docker HEALTHCHECK).
+    Healthcheck {
+        #[arg(long, env = "PROVMOCK_HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080/_mock/health")]
+        url: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Any credential or none.
+    Permissive,
+    /// Google and Yandex need a known bearer token; SCP needs a valid HMAC signature.
+    Strict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Address to listen on (`0.0.0.0` inside containers).
+    #[arg(long, env = "PROVMOCK_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Plain port: HTTP/1.1 REST and h2c gRPC. `0` picks a free port (the start-up log line says which).
+    #[arg(long, env = "PROVMOCK_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// TLS port: HTTPS and gRPC over TLS (h2 and HTTP/1.1 via ALPN). `0` picks a free port.
+    #[arg(long, env = "PROVMOCK_TLS_PORT", default_value_t = 8443)]
+    pub tls_port: u16,
+    /// Do not open the TLS listener.
+    #[arg(long, env = "PROVMOCK_NO_TLS")]
+    pub no_tls: bool,
+    /// PEM certificate chain for the TLS listener (default: generated at start from a fresh CA).
+    #[arg(long, env = "PROVMOCK_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `--tls-cert`.
+    #[arg(long, env = "PROVMOCK_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Extra DNS names or IPs for the generated certificate (besides `localhost` and `127.0.0.1`); repeatable or
+    /// comma-separated.
+    #[arg(long = "tls-san", env = "PROVMOCK_TLS_SAN", value_delimiter = ',')]
+    pub tls_san: Vec<String>,
+    /// Write the generated CA certificate (PEM) to this file.
+    #[arg(long, env = "PROVMOCK_CA_OUT")]
+    pub ca_out: Option<PathBuf>,
+    /// Host name that Yandex endpoint discovery hands out (default: `localhost`).
+    #[arg(long, env = "PROVMOCK_PUBLIC_HOST")]
+    pub public_host: Option<String>,
+    /// World to start with (JSON). Default: the embedded `fixtures/default.json`.
+    #[arg(long, env = "PROVMOCK_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+    /// How long a long-running operation takes: `500ms`, `2s`, `0` (operations are returned already done).
+    #[arg(long, env = "PROVMOCK_LRO_DELAY", default_value = "500ms", value_parser = parse_duration)]
+    pub lro_delay: Duration,
+    /// Makes ids, page tokens and operation names deterministic (and probabilistic faults reproducible).
+    #[arg(long, env = "PROVMOCK_SEED")]
+    pub seed: Option<u64>,
+    #[arg(long, env = "PROVMOCK_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    #[arg(long, env = "PROVMOCK_AUTH", value_enum, default_value = "permissive")]
+    pub auth: AuthMode,
+    /// SCP signature clock-skew window.
+    #[arg(long, env = "PROVMOCK_SCP_SKEW", default_value = "5m", value_parser = parse_duration)]
+    pub scp_skew: Duration,
+    /// How many requests the journal keeps (oldest dropped first).
+    #[arg(long, env = "PROVMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
+    pub journal_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            tls_port: 0,
+            no_tls: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_san: Vec::new(),
+            ca_out: None,
+            public_host: None,
+            fixtures: None,
+            lro_delay: Duration::from_millis(500),
+            seed: None,
+            log_format: LogFormat::Text,
+            auth: AuthMode::Permissive,
+            scp_skew: Duration::from_secs(300),
+            journal_size: 10_000,
+        }
+    }
+}
+
+/// `500ms`, `2s`, `1.5s`, `3m`, `1h`, or a bare number of milliseconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration (try 500ms, 2s, 1m)"))?;
+    let ms = match unit.trim() {
+        "" | "ms" => n,
+        "s" => n * 1e3,
+        "m" | "min" => n * 60e3,
+        "h" => n * 3600e3,
+        other => return Err(format!("unknown unit `{other}` in `{s}` (use ms, s, m or h)")),
+    };
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(format!("`{s}` is not a duration"));
+    }
+    Ok(Duration::from_micros((ms * 1e3) as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn every_flag_has_an_env_twin() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            assert!(arg.get_env().is_some(), "flag --{id} has no PROVMOCK_* twin");
+        }
+    }
+}

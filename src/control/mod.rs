@@ -1,0 +1,171 @@
+//! `/_mock/*`: the control plane tests use to steer provmock. JSON in and out; errors in Google's envelope.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /_mock/health` | `{"status":"ok", ...}` |
+//! | `POST /_mock/reset` | back to the fixtures |
+//! | `GET /_mock/state` | the world (and operations) as JSON, secrets hashed |
+//! | `GET /_mock/operations` | every operation (`?family=&kind=&done=`) |
+//! | `POST /_mock/operations/{name}:complete` / `:fail` | finish one pending operation |
+//! | `POST /_mock/operations:flush` | finish every pending operation now |
+//! | `GET /_mock/ca.pem` | the CA certificate of the TLS listener |
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{Method, Request, StatusCode, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult, Code, json_response};
+use crate::family::Family;
+use crate::ops::{Operation, Outcome};
+use crate::providers::google::{Query, RestPath};
+use crate::providers::read_body;
+
+pub async fn handle(app: App, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(&parts.headers, body).await {
+        Ok(b) => b,
+        Err(e) => return e.render(Family::Mock, None),
+    };
+    let path = parts.uri.path().to_string();
+    let query = Query::parse(parts.uri.query());
+    if path == "/_mock/ca.pem" && parts.method == Method::GET {
+        return match app.listening().ca_pem {
+            Some(pem) => ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
+            None => ApiError::not_found("no generated CA: the TLS listener is off or uses --tls-cert").render(Family::Mock, None),
+        };
+    }
+    match route(&app, &parts.method, &path, &query, &body) {
+        Ok((status, v)) => json_response(status, &v),
+        Err(e) => e.render(Family::Mock, None),
+    }
+}
+
+fn route(app: &App, method: &Method, path: &str, query: &Query, body: &[u8]) -> ApiResult<(StatusCode, Value)> {
+    let p = RestPath::parse(path)?;
+    let segs = p.segs();
+    let rest = &segs[1..];
+    let ok = |v: Value| Ok((StatusCode::OK, v));
+    match (method.clone(), rest, p.verb.as_deref()) {
+        (Method::GET, ["health"], None) => ok(health(app)),
+        (Method::POST, ["reset"], None) => {
+            app.reset().map_err(|e| ApiError::internal(format!("fixtures no longer load: {e}")))?;
+            ok(json!({"status": "reset"}))
+        }
+        (Method::GET, ["state"], None) => ok(state(app)),
+        (Method::GET, ["operations"], None) => ok(list_operations(app, query)?),
+        (Method::POST, ["operations"], Some("flush")) => {
+            let n = flush(app);
+            ok(json!({"completed": n}))
+        }
+        (Method::POST, ["operations", _, ..], Some(verb @ ("complete" | "fail"))) => {
+            let name = rest[1..].join("/");
+            let outcome = if verb == "complete" { Outcome::Succeed } else { Outcome::Fail(fail_error(&name, body)?) };
+            ok(finish(app, &name, outcome)?)
+        }
+        (_, ["health" | "reset" | "state" | "operations", ..], _) => Err(ApiError::new(
+            Code::Unimplemented,
+            format!("method {method} is not allowed on {path}"),
+        )
+        .with_http_status(StatusCode::METHOD_NOT_ALLOWED)),
+        _ => Err(ApiError::not_found(format!("no control route {method} {path}"))),
+    }
+}
+
+fn health(app: &App) -> Value {
+    let l = app.listening();
+    let families: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+    json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "families": families,
+        "port": l.plain_port,
+        "tls_port": l.tls_port,
+        "auth": app.config.auth,
+        "now": crate::clock::rfc3339(app.clock.now()),
+    })
+}
+
+fn state(app: &App) -> Value {
+    let st = app.lock();
+    let doc = st.world.to_document(None);
+    let mut v = serde_json::to_value(&doc).unwrap_or_default();
+    let ops: Vec<&Operation> = st.ops.ops.values().collect();
+    v["operations"] = serde_json::to_value(ops).unwrap_or_default();
+    v
+}
+
+fn list_operations(app: &App, query: &Query) -> ApiResult<Value> {
+    let family = match query.get(&["family"]) {
+        Some(f) => Some(Family::parse(f).ok_or_else(|| ApiError::invalid_field("family", format!("unknown family `{f}`")))?),
+        None => None,
+    };
+    let kind = query.get(&["kind"]);
+    let done = match query.get(&["done"]) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => return Err(ApiError::invalid_field("done", format!("`{other}` is not true or false"))),
+    };
+    let st = app.lock();
+    let ops: Vec<&Operation> = st
+        .ops
+        .ops
+        .values()
+        .filter(|o| family.is_none_or(|f| o.family == f))
+        .filter(|o| kind.is_none_or(|k| o.kind == k))
+        .filter(|o| done.is_none_or(|d| o.done == d))
+        .collect();
+    Ok(json!({"operations": ops}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FailBody {
+    #[serde(default)]
+    code: Option<Value>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn fail_error(name: &str, body: &[u8]) -> ApiResult<ApiError> {
+    let b: FailBody = if body.iter().all(u8::is_ascii_whitespace) {
+        FailBody::default()
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid_argument(format!("invalid fail body: {e}")))?
+    };
+    let code = match &b.code {
+        None => Some(Code::Internal),
+        Some(Value::Number(n)) => n.as_i64().and_then(|n| Code::from_i32(n as i32)),
+        Some(Value::String(s)) => Code::parse(s),
+        _ => None,
+    }
+    .filter(|c| *c != Code::Ok)
+    .ok_or_else(|| ApiError::invalid_field("code", format!("`{}` is not an error code", b.code.clone().unwrap_or_default())))?;
+    Ok(ApiError::new(code, b.message.unwrap_or_else(|| format!("operation `{name}` failed (injected by the test)"))))
+}
+
+fn finish(app: &App, name: &str, outcome: Outcome) -> ApiResult<Value> {
+    let now = app.clock.now();
+    let mut st = app.lock();
+    let op = st.ops.ops.get(name).ok_or_else(|| ApiError::not_found(format!("operation `{name}` not found")))?;
+    if op.done {
+        return Err(ApiError::failed_precondition(format!("operation `{name}` is already done")));
+    }
+    st.finish_operation(name, outcome, now);
+    let op = st.ops.ops.get(name).cloned();
+    Ok(serde_json::to_value(op).unwrap_or_default())
+}
+
+/// Finishes every pending operation now (as if each deadline had come).
+pub fn flush(app: &App) -> usize {
+    let now = app.clock.now();
+    let mut st = app.lock();
+    let names: Vec<String> = st.ops.pending().map(|o| o.name.clone()).collect();
+    for n in &names {
+        st.finish_operation(n, Outcome::Succeed, now);
+    }
+    names.len()
+}

@@ -1,0 +1,102 @@
+//! gRPC plumbing shared by every family: the tonic services as one axum router, server reflection, the caller's
+//! bearer token, UNIMPLEMENTED naming the RPC for methods we do not serve, and panics turned into INTERNAL.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use axum::{Router, body::Body, extract::Request, response::Response};
+use prost::Message;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::family::Family;
+use crate::proto;
+use crate::providers::google::Caller;
+use crate::providers::google::channel::grpc::{ChannelGrpc, OperationsGrpc};
+
+/// The bearer token of a gRPC call (`authorization` metadata).
+pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
+    let bearer = req
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    Caller { bearer }
+}
+
+/// Every `/package.Service/Method` path our protos declare, read from the embedded descriptor set.
+fn served_methods() -> &'static HashSet<String> {
+    static METHODS: OnceLock<HashSet<String>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let mut out = HashSet::new();
+        if let Ok(fds) = prost_types::FileDescriptorSet::decode(proto::DESCRIPTOR_SET) {
+            for file in fds.file {
+                let pkg = file.package.unwrap_or_default();
+                for svc in file.service {
+                    let name = svc.name.unwrap_or_default();
+                    for m in svc.method {
+                        out.insert(format!("/{pkg}.{name}/{}", m.name.unwrap_or_default()));
+                    }
+                }
+            }
+        }
+        out
+    })
+}
+
+pub fn router(app: App) -> Router {
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
+        .build_v1()
+        .ok();
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
+        .build_v1alpha()
+        .ok();
+    let max = crate::providers::BODY_LIMIT;
+    let mut routes = tonic::service::Routes::new(
+        proto::google::cloud::channel::v1::cloud_channel_service_server::CloudChannelServiceServer::new(ChannelGrpc(app.clone()))
+            .max_decoding_message_size(max),
+    )
+    .add_service(
+        proto::google::longrunning::operations_server::OperationsServer::new(OperationsGrpc(app.clone()))
+            .max_decoding_message_size(max),
+    );
+    if let Some(r) = reflection_v1 {
+        routes = routes.add_service(r);
+    }
+    if let Some(r) = reflection_v1alpha {
+        routes = routes.add_service(r);
+    }
+    let tonic_router = routes.into_axum_router();
+    let guarded = move |req: Request| {
+        let tonic_router = tonic_router.clone();
+        async move {
+            let path = req.uri().path().to_string();
+            let reflection = path.starts_with("/grpc.reflection.");
+            if !reflection && !served_methods().contains(&path) {
+                return unimplemented(&path);
+            }
+            use tower::ServiceExt;
+            match tonic_router.oneshot(req).await {
+                Ok(resp) => resp,
+                Err(never) => match never {},
+            }
+        }
+    };
+    Router::new().fallback(guarded).layer(CatchPanicLayer::custom(panic_to_internal))
+}
+
+fn unimplemented(path: &str) -> Response {
+    let rpc = path.trim_start_matches('/').replace('/', ".");
+    let err = ApiError::unimplemented(format!("RPC `{rpc}` is not implemented by provmock"));
+    err.to_tonic(Family::of_grpc_path(path)).into_http::<Body>()
+}
+
+fn panic_to_internal(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let err = ApiError::internal("provmock hit an internal error handling this call (a bug: please report it)");
+    err.to_tonic(Family::Channel).into_http::<Body>()
+}

@@ -1,0 +1,169 @@
+//! # provmock
+//!
+//! A local emulator of cloud identity and account-provisioning APIs — Google Cloud Channel, Google Cloud Identity
+//! user invitations, Samsung Cloud Platform Cloud Control and Yandex Cloud IdP — that real, unmodified SDKs talk to
+//! over REST and gRPC on one port (plus a TLS port).
+//!
+//! Components, and why each exists:
+//! - [`config`]: flags with `PROVMOCK_*` env twins.
+//! - [`server`]: the listeners (plain HTTP/1.1 + h2c, TLS h2 + HTTP/1.1), one router for gRPC, REST and control.
+//! - [`app`]: the shared handle; one lock over the world and the operations, so invariants hold under concurrency.
+//! - [`world`]: what the providers know, seeded from fixtures ([`world::Document`]).
+//! - [`ops`]: the long-running operation engine and its background completer.
+//! - [`providers`]: one service function per API method, with REST and gRPC adapters.
+//! - [`control`]: the `/_mock/` control plane for tests.
+//! - [`clock`]: the one source of "now", movable by tests.
+//! - [`error`]: `ApiError` and its renderers per family.
+//!
+//! In Rust tests, start one on a random port:
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let server = provmock::MockServer::start().await.expect("provmock starts");
+//! let health = format!("{}/_mock/health", server.uri());
+//! # let _ = health;
+//! server.shutdown().await;
+//! # }
+//! ```
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod error;
+pub mod family;
+pub mod grpc;
+pub mod ops;
+pub mod paging;
+pub mod proto;
+pub mod providers;
+pub mod server;
+pub mod world;
+
+use std::net::SocketAddr;
+
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+pub use app::App;
+pub use config::{AuthMode, Config};
+pub use world::Document;
+
+/// A running provmock, for tests: binds the ports, runs the operation completer, shuts down when asked or dropped.
+pub struct MockServer {
+    app: App,
+    addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    completer: JoinHandle<()>,
+}
+
+/// Why provmock could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("fixtures {source_name}: {error}")]
+    Fixtures { source_name: String, error: world::DocumentError },
+    #[error("cannot listen on {addr}: {error}")]
+    Bind { addr: SocketAddr, error: std::io::Error },
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+impl MockServer {
+    /// The embedded default world, ephemeral ports, operations after `--lro-delay`'s default.
+    pub async fn start() -> Result<MockServer, StartError> {
+        Self::start_with(Config::default(), None).await
+    }
+
+    /// Starts with a configuration and, optionally, a fixtures document (default: the embedded world).
+    pub async fn start_with(config: Config, fixtures: Option<Document>) -> Result<MockServer, StartError> {
+        let fixtures = match fixtures {
+            Some(d) => d,
+            None => Document::parse(world::DEFAULT_FIXTURES)
+                .map_err(|error| StartError::Fixtures { source_name: "(embedded default)".into(), error })?,
+        };
+        let plain_addr = SocketAddr::new(config.host, config.port);
+        let plain = TcpListener::bind(plain_addr).await.map_err(|error| StartError::Bind { addr: plain_addr, error })?;
+        let addr = plain.local_addr().map_err(|error| StartError::Bind { addr: plain_addr, error })?;
+        let mut tls = None;
+        let mut ca_pem = None;
+        let mut tls_addr = None;
+        if !config.no_tls {
+            let material = match (&config.tls_cert, &config.tls_key) {
+                (Some(c), Some(k)) => server::load_tls(c, k),
+                _ => server::generate_tls(&config.tls_san),
+            }
+            .map_err(StartError::Tls)?;
+            let a = SocketAddr::new(config.host, config.tls_port);
+            let l = TcpListener::bind(a).await.map_err(|error| StartError::Bind { addr: a, error })?;
+            tls_addr = Some(l.local_addr().map_err(|error| StartError::Bind { addr: a, error })?);
+            if let (Some(path), Some(pem)) = (&config.ca_out, &material.ca_pem) {
+                std::fs::write(path, pem).map_err(|e| StartError::Tls(format!("writing {}: {e}", path.display())))?;
+            }
+            ca_pem = material.ca_pem;
+            tls = Some((l, material.config));
+        }
+        let source_name = config.fixtures.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(embedded default)".into());
+        let app = App::new(config, fixtures).map_err(|error| StartError::Fixtures { source_name, error })?;
+        let _ = app.listening.set(app::Listening { plain_port: addr.port(), tls_port: tls_addr.map(|a| a.port()), ca_pem });
+        let completer = tokio::spawn(ops::completer::run(app.clone()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = server::router(app.clone());
+        let server = tokio::spawn(server::serve(router, plain, tls, async move {
+            let _ = stopped.await;
+        }));
+        Ok(MockServer { app, addr, tls_addr, stop: Some(stop), server: Some(server), completer })
+    }
+
+    /// `http://127.0.0.1:PORT` of the plain listener.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// `https://localhost:PORT` of the TLS listener, if it is on.
+    pub fn tls_uri(&self) -> Option<String> {
+        self.tls_addr.map(|a| format!("https://localhost:{}", a.port()))
+    }
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+    /// The PEM of the generated CA (trust it to call the TLS port).
+    pub fn ca_pem(&self) -> Option<String> {
+        self.app.listening().ca_pem
+    }
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most a second), stops the completer.
+    pub async fn shutdown(mut self) {
+        self.stop_now();
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+
+    /// Resolves when the server has stopped (after a shutdown signal), for the binary.
+    pub async fn wait(mut self, signal: impl std::future::Future<Output = ()>) {
+        signal.await;
+        self.stop_now();
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.completer.abort();
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}

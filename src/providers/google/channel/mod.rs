@@ -1,0 +1,6 @@
+//! Google Cloud Channel: customers, import, provisionCloudIdentity, checkCloudIdentityAccountsExist, operations.
+
+pub mod filter;
+pub mod grpc;
+pub mod rest;
+pub mod service;

@@ -1,0 +1,167 @@
+//! Google long-running operations (`google.longrunning.Operation`): rendering stored operations as REST JSON (with
+//! exact `@type`s) and as protos, and the Operations methods (get, list, cancel, delete) that REST and gRPC share.
+
+use serde_json::{Map, Value, json};
+
+use super::{Caller, Version, enums_to_int};
+use crate::app::App;
+use crate::error::{ApiError, ApiResult, Code, any};
+use crate::family::Family;
+use crate::ops::{AnyJson, Operation, Outcome};
+use crate::paging;
+use crate::proto::google::cloud::channel::v1 as chpb;
+use crate::proto::google::longrunning as lropb;
+
+/// The `@type` of a stored message as the given API version names it (v1alpha1 renames Channel's package).
+fn type_url(type_name: &str, version: Version) -> String {
+    let name = match version {
+        Version::V1alpha1 => type_name.replacen("google.cloud.channel.v1.", "google.cloud.channel.v1alpha1.", 1),
+        _ => type_name.to_string(),
+    };
+    format!("type.googleapis.com/{name}")
+}
+
+fn any_json(a: &AnyJson, version: Version, enums_as_int: bool) -> Value {
+    let mut obj = Map::new();
+    obj.insert("@type".into(), Value::String(type_url(&a.type_name, version)));
+    if let Value::Object(fields) = &a.value {
+        obj.extend(fields.clone());
+    }
+    let mut v = Value::Object(obj);
+    if enums_as_int {
+        enums_to_int(&mut v);
+    }
+    v
+}
+
+/// The REST JSON of an operation: `response` and `error` only once done; `error.code` is the rpc code.
+pub fn operation_json(op: &Operation, family: Family, version: Version, enums_as_int: bool) -> Value {
+    let mut v = json!({"name": op.name, "done": op.done});
+    if let Some(m) = &op.metadata {
+        v["metadata"] = any_json(m, version, enums_as_int);
+    }
+    if op.done {
+        if let Some(e) = &op.error {
+            let err = e.to_api_error();
+            v["error"] = json!({"code": err.code as i32, "message": err.message, "details": err.details_json(family)});
+        } else if let Some(r) = &op.response {
+            v["response"] = any_json(r, version, enums_as_int);
+        } else {
+            v["response"] = json!({"@type": "type.googleapis.com/google.protobuf.Empty"});
+        }
+    }
+    v
+}
+
+/// Packs a stored message as a protobuf `Any` (for gRPC), by its type name.
+pub fn any_proto(a: &AnyJson) -> Option<pbjson_types::Any> {
+    fn pack<M: prost::Message + serde::de::DeserializeOwned>(a: &AnyJson) -> Option<pbjson_types::Any> {
+        let msg: M = serde_json::from_value(a.value.clone()).ok()?;
+        Some(any(&a.type_name, &msg))
+    }
+    match a.type_name.as_str() {
+        "google.cloud.channel.v1.Customer" => pack::<chpb::Customer>(a),
+        "google.cloud.channel.v1.OperationMetadata" => pack::<chpb::OperationMetadata>(a),
+        "google.protobuf.Empty" => Some(any("google.protobuf.Empty", &())),
+        _ => None,
+    }
+}
+
+pub fn operation_proto(op: &Operation) -> lropb::Operation {
+    let result = if !op.done {
+        None
+    } else if let Some(e) = &op.error {
+        Some(lropb::operation::Result::Error(e.to_api_error().to_status_proto(op.family)))
+    } else {
+        op.response.as_ref().and_then(any_proto).map(lropb::operation::Result::Response)
+    };
+    lropb::Operation { name: op.name.clone(), metadata: op.metadata.as_ref().and_then(any_proto), done: op.done, result }
+}
+
+fn channel_op(app: &App, name: &str) -> ApiResult<()> {
+    let st = app.lock();
+    match st.ops.ops.get(name) {
+        Some(op) if op.family == Family::Channel => Ok(()),
+        _ => Err(ApiError::not_found(format!("operation `{name}` not found")).with_reason("OPERATION_NOT_FOUND")),
+    }
+}
+
+fn check_name(name: &str) -> ApiResult<()> {
+    match name.strip_prefix("operations/") {
+        Some(id) if !id.is_empty() => Ok(()),
+        _ => Err(ApiError::invalid_field("name", format!("`{name}` is not an operation name (operations/{{id}})"))),
+    }
+}
+
+pub fn get_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<Operation> {
+    super::channel::service::authorize_any(app, caller)?;
+    check_name(name)?;
+    channel_op(app, name)?;
+    let now = app.clock.now();
+    app.lock().read_operation(name, now)
+}
+
+/// Lists Channel operations, oldest name first. `filter` supports `done=true|false` (guess: the docs name no
+/// grammar for this method).
+pub fn list_operations(
+    app: &App,
+    caller: &Caller,
+    filter: &str,
+    page_size: i64,
+    page_token: &str,
+) -> ApiResult<(Vec<Operation>, String)> {
+    super::channel::service::authorize_any(app, caller)?;
+    let done_filter = match filter.replace(' ', "").as_str() {
+        "" => None,
+        "done=true" => Some(true),
+        "done=false" => Some(false),
+        other => return Err(ApiError::invalid_field("filter", format!("unsupported filter `{other}` (use done=true or done=false)"))),
+    };
+    let size = paging::page_size(page_size, 50, 500, "pageSize")?;
+    let fp = paging::fingerprint(&["operations", filter]);
+    let after = if page_token.is_empty() { String::new() } else { paging::decode(page_token, &fp, "pageToken")? };
+    let st = app.lock();
+    let range = st.ops.ops.range::<String, _>((std::ops::Bound::Excluded(after.clone()), std::ops::Bound::Unbounded));
+    let mut page: Vec<Operation> = Vec::new();
+    let mut more = false;
+    for (_, op) in range {
+        if op.family != Family::Channel || done_filter.is_some_and(|d| op.done != d) {
+            continue;
+        }
+        if page.len() == size {
+            more = true;
+            break;
+        }
+        page.push(op.clone());
+    }
+    let next = match (more, page.last()) {
+        (true, Some(last)) => paging::encode(&fp, &last.name),
+        _ => String::new(),
+    };
+    Ok((page, next))
+}
+
+/// Cancelling a running operation finishes it with CANCELLED; cancelling a finished one changes nothing.
+pub fn cancel_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
+    super::channel::service::authorize_any(app, caller)?;
+    check_name(name)?;
+    channel_op(app, name)?;
+    let now = app.clock.now();
+    let mut st = app.lock();
+    let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was cancelled")).with_reason("CANCELLED");
+    st.finish_operation(name, Outcome::Fail(err), now);
+    Ok(())
+}
+
+pub fn delete_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
+    super::channel::service::authorize_any(app, caller)?;
+    check_name(name)?;
+    channel_op(app, name)?;
+    let now = app.clock.now();
+    let mut st = app.lock();
+    // guess: deleting a running operation cancels its work first, so nothing is left half-applied.
+    let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was deleted"));
+    st.finish_operation(name, Outcome::Fail(err), now);
+    st.ops.remove(name);
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The API families. Each method is implemented once in a `service.rs`; `rest.rs` and `grpc.rs` are thin adapters.
+//! This module holds what all REST adapters share: the parsed request, the entry point that picks the family by
+//! path, and the operation hooks the engine calls when an operation finishes.
+
+pub mod google;
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+
+use crate::app::{App, State};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::family::Family;
+use crate::ops::{AnyJson, Operation};
+use self::google::{Caller, Query, RestPath, Version};
+
+/// Largest request body accepted (1 MiB); larger ones get 413 in the family's envelope.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// A REST request, parsed once for every adapter.
+pub struct RestRequest {
+    pub app: App,
+    pub method: Method,
+    pub raw_path: String,
+    pub path: RestPath,
+    pub query: Query,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub caller: Caller,
+    pub request_id: Option<String>,
+}
+
+impl RestRequest {
+    /// 405 in the family's envelope unless the method is one of `allowed`.
+    pub fn allow(&self, allowed: &[Method]) -> ApiResult<()> {
+        if allowed.contains(&self.method) { Ok(()) } else { Err(method_not_allowed(self, allowed)) }
+    }
+}
+
+/// guess: Google's front ends answer an unknown method on a known path with 404 or 405 depending on the product;
+/// we answer 405 with an `Allow` list in the message and status UNIMPLEMENTED.
+pub fn method_not_allowed(r: &RestRequest, allowed: &[Method]) -> ApiError {
+    let list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+    ApiError::new(
+        Code::Unimplemented,
+        format!("method {} is not allowed on {} (allowed: {})", r.method, r.raw_path, list.join(", ")),
+    )
+    .with_reason("METHOD_NOT_ALLOWED")
+    .with_http_status(StatusCode::METHOD_NOT_ALLOWED)
+}
+
+pub fn route_not_found(r: &RestRequest) -> ApiError {
+    let verb = r.path.verb.as_deref().map(|v| format!(" (custom verb `:{v}`)")).unwrap_or_default();
+    ApiError::not_found(format!("no route for {} {}{verb}", r.method, r.raw_path)).with_reason("ROUTE_NOT_FOUND")
+}
+
+/// The REST entry point for every family: reads the body (bounded), parses the path, dispatches, renders.
+pub async fn rest(app: App, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    let raw_path = parts.uri.path().to_string();
+    let family = Family::of_path(&raw_path);
+    let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = match read_body(&parts.headers, body).await {
+        Ok(b) => b,
+        Err(e) => return e.render(family, request_id.as_deref()),
+    };
+    let path = match RestPath::parse(&raw_path) {
+        Ok(p) => p,
+        Err(e) => return e.render(family, request_id.as_deref()),
+    };
+    let r = RestRequest {
+        caller: Caller::from_headers(&parts.headers),
+        app,
+        method: parts.method,
+        raw_path,
+        path,
+        query: Query::parse(parts.uri.query()),
+        headers: parts.headers,
+        body,
+        request_id,
+    };
+    let result = dispatch(&r, family);
+    match result {
+        Ok(v) => google::ok_json(&v),
+        Err(e) => e.render(family, r.request_id.as_deref()),
+    }
+}
+
+fn dispatch(r: &RestRequest, family: Family) -> ApiResult<serde_json::Value> {
+    let version = r.path.segments.first().and_then(|s| Version::parse(s));
+    match (family, version) {
+        (Family::Channel, Some(v @ (Version::V1 | Version::V1alpha1))) => google::channel::rest::route(r, v),
+        (Family::CloudIdentity | Family::Scp | Family::Yandex, _) => Err(ApiError::unimplemented(format!(
+            "the {} API is not implemented by this provmock build ({} {})",
+            family.name(),
+            r.method,
+            r.raw_path
+        ))),
+        _ => Err(route_not_found(r)),
+    }
+}
+
+/// Reads a body of at most [`BODY_LIMIT`] bytes; 413 otherwise.
+pub async fn read_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
+    let too_large = |n: Option<u64>| {
+        let size = n.map(|n| format!("{n} bytes")).unwrap_or_else(|| "more than the limit".to_string());
+        ApiError::invalid_argument(format!("request body of {size} exceeds the {BODY_LIMIT}-byte limit"))
+            .with_reason("REQUEST_TOO_LARGE")
+            .with_http_status(StatusCode::PAYLOAD_TOO_LARGE)
+    };
+    let declared = headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(too_large(declared));
+    }
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| too_large(None))
+}
+
+/// Called by the operation engine when an operation succeeds: applies its action to the world.
+pub fn complete_operation(st: &mut State, op: &Operation, now: DateTime<Utc>) -> ApiResult<Option<AnyJson>> {
+    match op.kind.as_str() {
+        google::channel::service::PROVISION_KIND => google::channel::service::complete_provision(st, op, now),
+        _ => Ok(op.response.clone()),
+    }
+}
+
+/// Called by the operation engine when an operation fails or is cancelled: undoes what its start reserved.
+pub fn abort_operation(st: &mut State, op: &Operation, _err: &ApiError, _now: DateTime<Utc>) {
+    if op.kind == google::channel::service::PROVISION_KIND {
+        google::channel::service::abort_provision(st, op);
+    }
+}
+
+pub fn header_str(v: &str) -> HeaderValue {
+    HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static(""))
+}

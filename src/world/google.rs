@@ -1,0 +1,298 @@
+//! The Google side of the world: the Cloud Identity directory (customers' identities, their domains, admins and
+//! import tokens), Channel reseller accounts, channel partner links and the Customers resellers hold.
+//!
+//! Nested value objects that the world stores verbatim and never interprets (postal address, contact info, edu data)
+//! are the proto message types themselves: they are plain data with a proto3 JSON mapping, and copying them field by
+//! field into look-alike structs would add nothing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::proto::google::cloud::channel::v1 as chpb;
+use crate::proto::google::r#type::PostalAddress;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CustomerType {
+    Domain,
+    Team,
+}
+
+impl CustomerType {
+    pub fn proto(self) -> chpb::cloud_identity_info::CustomerType {
+        match self {
+            CustomerType::Domain => chpb::cloud_identity_info::CustomerType::Domain,
+            CustomerType::Team => chpb::cloud_identity_info::CustomerType::Team,
+        }
+    }
+}
+
+/// The super admin of a Cloud Identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminUser {
+    pub email: String,
+    #[serde(default)]
+    pub given_name: String,
+    #[serde(default)]
+    pub family_name: String,
+}
+
+/// A Google Workspace / Cloud Identity customer in the directory (what Channel imports and provisions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudIdentity {
+    /// `C0` + 7 letters or digits.
+    pub id: String,
+    pub customer_type: CustomerType,
+    pub primary_domain: String,
+    #[serde(default = "yes")]
+    pub is_domain_verified: bool,
+    /// Further verified domains (secondary domains); their unmanaged accounts count as the customer's too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secondary_domains: Vec<String>,
+    pub org_display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_postal_address: Option<PostalAddress>,
+    pub admin: AdminUser,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alternate_email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone_number: String,
+    #[serde(default = "en", skip_serializing_if = "String::is_empty")]
+    pub language_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edu_data: Option<chpb::EduData>,
+    /// In fixtures: the super-admin's import token in clear. Never kept: it is turned into `auth_token_sha256`.
+    #[serde(default, skip_serializing)]
+    pub auth_token: Option<String>,
+    /// SHA-256 (hex) of the token a reseller must present to import this identity. None: no token needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_token_sha256: Option<String>,
+    /// Reseller accounts (`accounts/{a}`) already authorised to import without a token.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub authorized_accounts: BTreeSet<String>,
+    /// The reseller account whose provisionCloudIdentity created it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_by: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn en() -> String {
+    "en".to_string()
+}
+
+impl CloudIdentity {
+    /// Every verified domain (primary first).
+    pub fn verified_domains(&self) -> impl Iterator<Item = &str> {
+        let primary = self.is_domain_verified.then_some(self.primary_domain.as_str());
+        primary.into_iter().chain(self.secondary_domains.iter().map(String::as_str))
+    }
+
+    pub fn owns_domain(&self, domain: &str) -> bool {
+        self.primary_domain.eq_ignore_ascii_case(domain)
+            || self.secondary_domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+    }
+
+    pub fn token_matches(&self, token: &str) -> bool {
+        self.auth_token_sha256.as_deref() == Some(sha256_hex(token).as_str())
+    }
+}
+
+/// A Channel reseller account (`accounts/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResellerAccount {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// The reseller's own Cloud Identity id (reported as `channelPartnerCloudIdentityId` to its downstream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_identity_id: Option<String>,
+}
+
+/// A link between a distributor account and a downstream reseller (`accounts/{a}/channelPartnerLinks/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelPartnerLink {
+    pub account: String,
+    pub id: String,
+    /// The downstream reseller's Cloud Identity id.
+    #[serde(default)]
+    pub reseller_cloud_identity_id: String,
+}
+
+/// A caller known by its bearer token (strict auth): which reseller accounts and which Cloud Identity customer it
+/// may act for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Principal {
+    pub name: String,
+    /// In fixtures: the bearer token in clear. Never kept: turned into `token_sha256`.
+    #[serde(default, skip_serializing)]
+    pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token_sha256: String,
+    /// Reseller account ids (`C01234567`, without `accounts/`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_accounts: Vec<String>,
+    /// The Cloud Identity customer id this principal administers (`my_customer` resolves to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+}
+
+/// A Customer record held by a reseller (or by a channel partner link of one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// `accounts/{a}/customers/{c}` or `accounts/{a}/channelPartnerLinks/{l}/customers/{c}`.
+    pub name: String,
+    pub org_display_name: String,
+    #[serde(default)]
+    pub org_postal_address: PostalAddress,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_contact_info: Option<chpb::ContactInfo>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alternate_email: String,
+    pub domain: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    /// Set once the customer is linked to a Cloud Identity (import, or a finished provisionCloudIdentity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_identity_id: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub language_code: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub channel_partner_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub correlation_id: String,
+    /// `Customer.CustomerAttestationState` by number.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub customer_attestation_state: i32,
+    /// The provisionCloudIdentity operation still running for this customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_operation: Option<String>,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
+impl Customer {
+    /// `accounts/{a}/customers` or `accounts/{a}/channelPartnerLinks/{l}/customers`.
+    pub fn parent(&self) -> &str {
+        parent_of(&self.name)
+    }
+}
+
+pub fn parent_of(name: &str) -> &str {
+    name.rsplit_once("/customers/").map(|(p, _)| p).unwrap_or(name)
+}
+
+/// The Google side of the world, with the indexes that keep invariant checks O(1).
+#[derive(Debug, Clone, Default)]
+pub struct GoogleWorld {
+    pub accounts: BTreeMap<String, ResellerAccount>,
+    pub partner_links: BTreeMap<(String, String), ChannelPartnerLink>,
+    pub principals: Vec<Principal>,
+    pub identities: BTreeMap<String, CloudIdentity>,
+    /// Customers by full name; ordered, so a parent's customers are one range.
+    pub customers: BTreeMap<String, Customer>,
+    /// lower-case domain → Cloud Identity id.
+    domain_index: HashMap<String, String>,
+    /// lower-case admin email → Cloud Identity id.
+    admin_index: HashMap<String, String>,
+    /// (parent, lower-case domain) → customer name: one Customer per domain per parent.
+    customer_domain_index: HashMap<(String, String), String>,
+    /// (parent, Cloud Identity id) → customer name: one Customer per Cloud Identity per parent.
+    customer_identity_index: HashMap<(String, String), String>,
+}
+
+impl GoogleWorld {
+    pub fn identity_by_domain(&self, domain: &str) -> Option<&CloudIdentity> {
+        self.domain_index.get(&domain.to_ascii_lowercase()).and_then(|id| self.identities.get(id))
+    }
+
+    pub fn identity_by_admin(&self, email: &str) -> Option<&CloudIdentity> {
+        self.admin_index.get(&email.to_ascii_lowercase()).and_then(|id| self.identities.get(id))
+    }
+
+    /// Adds or replaces an identity, keeping the domain and admin indexes right.
+    pub fn put_identity(&mut self, mut ci: CloudIdentity) {
+        if let Some(token) = ci.auth_token.take() {
+            ci.auth_token_sha256 = Some(sha256_hex(&token));
+        }
+        if let Some(old) = self.identities.remove(&ci.id) {
+            self.unindex_identity(&old);
+        }
+        for d in std::iter::once(&ci.primary_domain).chain(&ci.secondary_domains) {
+            self.domain_index.insert(d.to_ascii_lowercase(), ci.id.clone());
+        }
+        self.admin_index.insert(ci.admin.email.to_ascii_lowercase(), ci.id.clone());
+        self.identities.insert(ci.id.clone(), ci);
+    }
+
+    fn unindex_identity(&mut self, ci: &CloudIdentity) {
+        for d in std::iter::once(&ci.primary_domain).chain(&ci.secondary_domains) {
+            self.domain_index.remove(&d.to_ascii_lowercase());
+        }
+        self.admin_index.remove(&ci.admin.email.to_ascii_lowercase());
+    }
+
+    pub fn customer_by_domain(&self, parent: &str, domain: &str) -> Option<&Customer> {
+        self.customer_domain_index
+            .get(&(parent.to_string(), domain.to_ascii_lowercase()))
+            .and_then(|n| self.customers.get(n))
+    }
+
+    pub fn customer_by_identity(&self, parent: &str, ci: &str) -> Option<&Customer> {
+        self.customer_identity_index.get(&(parent.to_string(), ci.to_string())).and_then(|n| self.customers.get(n))
+    }
+
+    /// Every customer (of any reseller) linked to a Cloud Identity.
+    pub fn customers_of_identity<'a>(&'a self, ci: &'a str) -> impl Iterator<Item = &'a Customer> + 'a {
+        self.customer_identity_index.iter().filter(move |((_, id), _)| id == ci).filter_map(|(_, n)| self.customers.get(n))
+    }
+
+    /// Adds or replaces a customer, keeping the per-parent indexes right.
+    pub fn put_customer(&mut self, c: Customer) {
+        self.remove_customer(&c.name);
+        let parent = c.parent().to_string();
+        self.customer_domain_index.insert((parent.clone(), c.domain.to_ascii_lowercase()), c.name.clone());
+        if let Some(ci) = &c.cloud_identity_id {
+            self.customer_identity_index.insert((parent, ci.clone()), c.name.clone());
+        }
+        self.customers.insert(c.name.clone(), c);
+    }
+
+    pub fn remove_customer(&mut self, name: &str) -> Option<Customer> {
+        let old = self.customers.remove(name)?;
+        let parent = old.parent().to_string();
+        let key = (parent.clone(), old.domain.to_ascii_lowercase());
+        if self.customer_domain_index.get(&key).is_some_and(|n| n == name) {
+            self.customer_domain_index.remove(&key);
+        }
+        if let Some(ci) = &old.cloud_identity_id {
+            let key = (parent, ci.clone());
+            if self.customer_identity_index.get(&key).is_some_and(|n| n == name) {
+                self.customer_identity_index.remove(&key);
+            }
+        }
+        Some(old)
+    }
+
+    /// The principal a bearer token belongs to.
+    pub fn principal(&self, token: &str) -> Option<&Principal> {
+        let h = sha256_hex(token);
+        self.principals.iter().find(|p| p.token_sha256 == h)
+    }
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
