@@ -58,7 +58,11 @@ impl App {
         let world = World::from_document(&fixtures)?;
         let clock = Clock::default();
         apply_clock_setting(&clock, fixtures.clock.as_ref());
-        let state = State { world, ops: Ops::new(Policy::from_delay(config.lro_delay)), ids: Ids::new(config.seed) };
+        let state = State {
+            world,
+            ops: Ops::new(Policy::from_delay(config.lro_delay)),
+            ids: Ids::new(config.seed),
+        };
         Ok(App(Arc::new(Inner {
             config,
             clock,
@@ -106,15 +110,26 @@ impl App {
 
 fn apply_clock_setting(clock: &Clock, setting: Option<&ClockSetting>) {
     match setting {
-        Some(ClockSetting { start, frozen: true }) => clock.set(*start),
-        Some(ClockSetting { start, frozen: false }) => clock.start_at(*start),
+        Some(ClockSetting {
+            start,
+            frozen: true,
+        }) => clock.set(*start),
+        Some(ClockSetting {
+            start,
+            frozen: false,
+        }) => clock.start_at(*start),
         None => clock.reset(),
     }
 }
 
 impl State {
     /// Finishes a pending operation: applies its action (or rolls it back on failure) and records the result.
-    pub fn finish_operation(&mut self, name: &str, outcome: Outcome, now: chrono::DateTime<chrono::Utc>) {
+    pub fn finish_operation(
+        &mut self,
+        name: &str,
+        outcome: Outcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
         let Some(op) = self.ops.ops.get(name).filter(|o| !o.done).cloned() else {
             return;
         };
@@ -129,13 +144,21 @@ impl State {
     }
 
     /// Looks an operation up for a read, counting the read for `after_polls` policies.
-    pub fn read_operation(&mut self, name: &str, now: chrono::DateTime<chrono::Utc>) -> ApiResult<Operation> {
+    pub fn read_operation(
+        &mut self,
+        name: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> ApiResult<Operation> {
         if !self.ops.ops.contains_key(name) {
             return Err(ApiError::not_found(format!("operation `{name}` not found")));
         }
         if self.ops.count_poll(name) {
             self.finish_operation(name, Outcome::Succeed, now);
         }
-        self.ops.ops.get(name).cloned().ok_or_else(|| ApiError::not_found(format!("operation `{name}` not found")))
+        self.ops
+            .ops
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(format!("operation `{name}` not found")))
     }
 }

@@ -34,7 +34,10 @@ impl Default for Clock {
 
 impl Clock {
     pub fn new(mode: ClockMode) -> Self {
-        Clock { mode: Mutex::new(mode), changed: Notify::new() }
+        Clock {
+            mode: Mutex::new(mode),
+            changed: Notify::new(),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -67,8 +70,12 @@ impl Clock {
     /// Moves the clock forward (or back, with a negative duration) in whatever mode it is.
     pub fn advance(&self, by: Duration) {
         let next = match self.mode() {
-            ClockMode::Real => ClockMode::Offset { offset_ms: by.num_milliseconds() },
-            ClockMode::Offset { offset_ms } => ClockMode::Offset { offset_ms: offset_ms + by.num_milliseconds() },
+            ClockMode::Real => ClockMode::Offset {
+                offset_ms: by.num_milliseconds(),
+            },
+            ClockMode::Offset { offset_ms } => ClockMode::Offset {
+                offset_ms: offset_ms + by.num_milliseconds(),
+            },
             ClockMode::Frozen { at } => ClockMode::Frozen { at: at + by },
         };
         self.replace(next);
@@ -97,7 +104,9 @@ mod tests {
 
     #[test]
     fn frozen_clock_moves_only_when_advanced() {
-        let at = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").map(|t| t.with_timezone(&Utc)).expect("time");
+        let at = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .expect("time");
         let clock = Clock::default();
         clock.set(at);
         assert_eq!(clock.now(), at);
@@ -111,7 +120,10 @@ mod tests {
         let clock = Clock::default();
         clock.advance(Duration::days(400));
         let diff = clock.now() - Utc::now();
-        assert!(diff > Duration::days(399) && diff < Duration::days(401), "{diff}");
+        assert!(
+            diff > Duration::days(399) && diff < Duration::days(401),
+            "{diff}"
+        );
         clock.reset();
         assert!((clock.now() - Utc::now()).num_seconds().abs() < 5);
     }

@@ -5,7 +5,11 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "provmock", version, about = "Local emulator of cloud identity and account-provisioning APIs")]
+#[command(
+    name = "provmock",
+    version,
+    about = "Local emulator of cloud identity and account-provisioning APIs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -17,7 +21,11 @@ pub struct Cli {
 pub enum Command {
     /// Exits 0 when a provmock answers `GET /_mock/health` with status ok, 1 otherwise (Docker HEALTHCHECK).
     Healthcheck {
-        #[arg(long, env = "PROVMOCK_HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080/_mock/health")]
+        #[arg(
+            long,
+            env = "PROVMOCK_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8080/_mock/health"
+        )]
         url: String,
     },
 }
@@ -114,15 +122,23 @@ impl Default for Config {
 /// `500ms`, `2s`, `1.5s`, `3m`, `1h`, or a bare number of milliseconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration (try 500ms, 2s, 1m)"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 500ms, 2s, 1m)"))?;
     let ms = match unit.trim() {
         "" | "ms" => n,
         "s" => n * 1e3,
         "m" | "min" => n * 60e3,
         "h" => n * 3600e3,
-        other => return Err(format!("unknown unit `{other}` in `{s}` (use ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}` (use ms, s, m or h)"
+            ));
+        }
     };
     if !ms.is_finite() || ms < 0.0 {
         return Err(format!("`{s}` is not a duration"));
@@ -153,7 +169,10 @@ mod tests {
             if id == "help" || id == "version" {
                 continue;
             }
-            assert!(arg.get_env().is_some(), "flag --{id} has no PROVMOCK_* twin");
+            assert!(
+                arg.get_env().is_some(),
+                "flag --{id} has no PROVMOCK_* twin"
+            );
         }
     }
 }

@@ -128,8 +128,16 @@ impl Code {
         if let Ok(n) = s.trim().parse::<i32>() {
             return Code::from_i32(n);
         }
-        let norm: String = s.trim().chars().filter(|c| *c != '_').collect::<String>().to_ascii_uppercase();
-        ALL_CODES.iter().copied().find(|c| c.name().replace('_', "") == norm)
+        let norm: String = s
+            .trim()
+            .chars()
+            .filter(|c| *c != '_')
+            .collect::<String>()
+            .to_ascii_uppercase();
+        ALL_CODES
+            .iter()
+            .copied()
+            .find(|c| c.name().replace('_', "") == norm)
     }
 
     pub fn to_tonic(self) -> tonic::Code {
@@ -186,7 +194,11 @@ impl ApiError {
     /// INVALID_ARGUMENT with a `BadRequest` field violation; the message names the field.
     pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
         let description = description.into();
-        Self::new(Code::InvalidArgument, format!("invalid `{field}`: {description}")).with_violation(field, description)
+        Self::new(
+            Code::InvalidArgument,
+            format!("invalid `{field}`: {description}"),
+        )
+        .with_violation(field, description)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(Code::NotFound, message)
@@ -214,11 +226,23 @@ impl ApiError {
         self.reason = Some(reason.into());
         self
     }
-    pub fn with_violation(mut self, field: impl Into<String>, description: impl Into<String>) -> Self {
-        self.violations.push(FieldViolation { field: field.into(), description: description.into() });
+    pub fn with_violation(
+        mut self,
+        field: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        self.violations.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
         self
     }
-    pub fn with_precondition(mut self, kind: &str, subject: impl Into<String>, description: impl Into<String>) -> Self {
+    pub fn with_precondition(
+        mut self,
+        kind: &str,
+        subject: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
         self.preconditions.push(PreconditionViolation {
             kind: kind.to_string(),
             subject: subject.into(),
@@ -248,15 +272,22 @@ impl ApiError {
             "metadata": {},
         })];
         if !self.violations.is_empty() {
-            let v: Vec<Value> =
-                self.violations.iter().map(|v| json!({"field": v.field, "description": v.description})).collect();
-            out.push(json!({"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": v}));
+            let v: Vec<Value> = self
+                .violations
+                .iter()
+                .map(|v| json!({"field": v.field, "description": v.description}))
+                .collect();
+            out.push(
+                json!({"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": v}),
+            );
         }
         if !self.preconditions.is_empty() {
             let v: Vec<Value> = self
                 .preconditions
                 .iter()
-                .map(|v| json!({"type": v.kind, "subject": v.subject, "description": v.description}))
+                .map(
+                    |v| json!({"type": v.kind, "subject": v.subject, "description": v.description}),
+                )
                 .collect();
             out.push(json!({"@type": "type.googleapis.com/google.rpc.PreconditionFailure", "violations": v}));
         }
@@ -283,7 +314,10 @@ impl ApiError {
                     reason: String::new(),
                 })
                 .collect();
-            details.push(any("google.rpc.BadRequest", &pb::BadRequest { field_violations }));
+            details.push(any(
+                "google.rpc.BadRequest",
+                &pb::BadRequest { field_violations },
+            ));
         }
         if !self.preconditions.is_empty() {
             let violations = self
@@ -295,15 +329,26 @@ impl ApiError {
                     description: v.description.clone(),
                 })
                 .collect();
-            details.push(any("google.rpc.PreconditionFailure", &pb::PreconditionFailure { violations }));
+            details.push(any(
+                "google.rpc.PreconditionFailure",
+                &pb::PreconditionFailure { violations },
+            ));
         }
-        pb::Status { code: self.code as i32, message: self.message.clone(), details }
+        pb::Status {
+            code: self.code as i32,
+            message: self.message.clone(),
+            details,
+        }
     }
 
     /// gRPC: code, message and `grpc-status-details-bin` carrying the `google.rpc.Status` with its details.
     pub fn to_tonic(&self, family: Family) -> tonic::Status {
         let status = self.to_status_proto(family);
-        tonic::Status::with_details(self.code.to_tonic(), self.message.clone(), status.encode_to_vec().into())
+        tonic::Status::with_details(
+            self.code.to_tonic(),
+            self.message.clone(),
+            status.encode_to_vec().into(),
+        )
     }
 
     /// Renders the error as the family's REST wire format.
@@ -336,14 +381,20 @@ impl ApiError {
 
 /// Packs a message as `google.protobuf.Any` with Google's type URL prefix.
 pub fn any<M: Message>(full_name: &str, msg: &M) -> pbjson_types::Any {
-    pbjson_types::Any { type_url: format!("type.googleapis.com/{full_name}"), value: msg.encode_to_vec().into() }
+    pbjson_types::Any {
+        type_url: format!("type.googleapis.com/{full_name}"),
+        value: msg.encode_to_vec().into(),
+    }
 }
 
 /// A JSON response with Google's content type (`application/json; charset=UTF-8`), used by every family.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = (status, bytes).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
     resp
 }
 
@@ -380,14 +431,18 @@ mod tests {
     fn code_parse_accepts_names_in_any_case_and_numbers() {
         assert_eq!(Code::parse("NOT_FOUND"), Some(Code::NotFound));
         assert_eq!(Code::parse("already_exists"), Some(Code::AlreadyExists));
-        assert_eq!(Code::parse("PermissionDenied"), Some(Code::PermissionDenied));
+        assert_eq!(
+            Code::parse("PermissionDenied"),
+            Some(Code::PermissionDenied)
+        );
         assert_eq!(Code::parse("14"), Some(Code::Unavailable));
         assert_eq!(Code::parse("nope"), None);
     }
 
     #[test]
     fn grpc_status_carries_error_info_and_bad_request() {
-        let err = ApiError::invalid_field("domain", "must not be empty").with_reason("INVALID_DOMAIN");
+        let err =
+            ApiError::invalid_field("domain", "must not be empty").with_reason("INVALID_DOMAIN");
         let st = err.to_tonic(Family::Channel);
         assert_eq!(st.code(), tonic::Code::InvalidArgument);
         let decoded = pb::Status::decode(st.details()).expect("details decode");
@@ -395,6 +450,9 @@ mod tests {
         let info = pb::ErrorInfo::decode(decoded.details[0].value.as_ref()).expect("ErrorInfo");
         assert_eq!(info.reason, "INVALID_DOMAIN");
         assert_eq!(info.domain, "cloudchannel.googleapis.com");
-        assert_eq!(decoded.details[1].type_url, "type.googleapis.com/google.rpc.BadRequest");
+        assert_eq!(
+            decoded.details[1].type_url,
+            "type.googleapis.com/google.rpc.BadRequest"
+        );
     }
 }

@@ -20,7 +20,12 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 4] = [Family::Channel, Family::CloudIdentity, Family::Scp, Family::Yandex];
+    pub const ALL: [Family; 4] = [
+        Family::Channel,
+        Family::CloudIdentity,
+        Family::Scp,
+        Family::Yandex,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -33,7 +38,10 @@ impl Family {
     }
 
     pub fn parse(s: &str) -> Option<Family> {
-        Family::ALL.into_iter().chain([Family::Mock]).find(|f| f.name().eq_ignore_ascii_case(s.trim()))
+        Family::ALL
+            .into_iter()
+            .chain([Family::Mock])
+            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
     }
 
     /// `ErrorInfo.domain` for errors of this family.
@@ -84,11 +92,20 @@ mod tests {
 
     #[test]
     fn paths_map_to_their_family() {
-        assert_eq!(Family::of_path("/v1/accounts/A1/customers"), Family::Channel);
+        assert_eq!(
+            Family::of_path("/v1/accounts/A1/customers"),
+            Family::Channel
+        );
         assert_eq!(Family::of_path("/v1/accounts"), Family::Scp);
-        assert_eq!(Family::of_path("/v1/accounts/A1:checkCloudIdentityAccountsExist"), Family::Channel);
+        assert_eq!(
+            Family::of_path("/v1/accounts/A1:checkCloudIdentityAccountsExist"),
+            Family::Channel
+        );
         assert_eq!(Family::of_path("/v1/organization-accounts/x"), Family::Scp);
-        assert_eq!(Family::of_path("/v1/customers/C0/userinvitations"), Family::CloudIdentity);
+        assert_eq!(
+            Family::of_path("/v1/customers/C0/userinvitations"),
+            Family::CloudIdentity
+        );
         assert_eq!(Family::of_path("/v1alpha1/operations/x"), Family::Channel);
         assert_eq!(Family::of_path("/operations/abc"), Family::Yandex);
         assert_eq!(Family::of_path("/_mock/health"), Family::Mock);

@@ -21,7 +21,10 @@ pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
         .metadata()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
     Caller { bearer }
@@ -87,7 +90,9 @@ pub fn router(app: App) -> Router {
             }
         }
     };
-    Router::new().fallback(guarded).layer(CatchPanicLayer::custom(panic_to_internal))
+    Router::new()
+        .fallback(guarded)
+        .layer(CatchPanicLayer::custom(panic_to_internal))
 }
 
 fn unimplemented(path: &str) -> Response {
@@ -97,6 +102,8 @@ fn unimplemented(path: &str) -> Response {
 }
 
 fn panic_to_internal(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let err = ApiError::internal("provmock hit an internal error handling this call (a bug: please report it)");
+    let err = ApiError::internal(
+        "provmock hit an internal error handling this call (a bug: please report it)",
+    );
     err.to_tonic(Family::Channel).into_http::<Body>()
 }

@@ -62,9 +62,15 @@ pub struct MockServer {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("fixtures {source_name}: {error}")]
-    Fixtures { source_name: String, error: world::DocumentError },
+    Fixtures {
+        source_name: String,
+        error: world::DocumentError,
+    },
     #[error("cannot listen on {addr}: {error}")]
-    Bind { addr: SocketAddr, error: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
     #[error("TLS: {0}")]
     Tls(String),
 }
@@ -76,15 +82,30 @@ impl MockServer {
     }
 
     /// Starts with a configuration and, optionally, a fixtures document (default: the embedded world).
-    pub async fn start_with(config: Config, fixtures: Option<Document>) -> Result<MockServer, StartError> {
+    pub async fn start_with(
+        config: Config,
+        fixtures: Option<Document>,
+    ) -> Result<MockServer, StartError> {
         let fixtures = match fixtures {
             Some(d) => d,
-            None => Document::parse(world::DEFAULT_FIXTURES)
-                .map_err(|error| StartError::Fixtures { source_name: "(embedded default)".into(), error })?,
+            None => {
+                Document::parse(world::DEFAULT_FIXTURES).map_err(|error| StartError::Fixtures {
+                    source_name: "(embedded default)".into(),
+                    error,
+                })?
+            }
         };
         let plain_addr = SocketAddr::new(config.host, config.port);
-        let plain = TcpListener::bind(plain_addr).await.map_err(|error| StartError::Bind { addr: plain_addr, error })?;
-        let addr = plain.local_addr().map_err(|error| StartError::Bind { addr: plain_addr, error })?;
+        let plain = TcpListener::bind(plain_addr)
+            .await
+            .map_err(|error| StartError::Bind {
+                addr: plain_addr,
+                error,
+            })?;
+        let addr = plain.local_addr().map_err(|error| StartError::Bind {
+            addr: plain_addr,
+            error,
+        })?;
         let mut tls = None;
         let mut ca_pem = None;
         let mut tls_addr = None;
@@ -95,24 +116,46 @@ impl MockServer {
             }
             .map_err(StartError::Tls)?;
             let a = SocketAddr::new(config.host, config.tls_port);
-            let l = TcpListener::bind(a).await.map_err(|error| StartError::Bind { addr: a, error })?;
-            tls_addr = Some(l.local_addr().map_err(|error| StartError::Bind { addr: a, error })?);
+            let l = TcpListener::bind(a)
+                .await
+                .map_err(|error| StartError::Bind { addr: a, error })?;
+            tls_addr = Some(
+                l.local_addr()
+                    .map_err(|error| StartError::Bind { addr: a, error })?,
+            );
             if let (Some(path), Some(pem)) = (&config.ca_out, &material.ca_pem) {
-                std::fs::write(path, pem).map_err(|e| StartError::Tls(format!("writing {}: {e}", path.display())))?;
+                std::fs::write(path, pem)
+                    .map_err(|e| StartError::Tls(format!("writing {}: {e}", path.display())))?;
             }
             ca_pem = material.ca_pem;
             tls = Some((l, material.config));
         }
-        let source_name = config.fixtures.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(embedded default)".into());
-        let app = App::new(config, fixtures).map_err(|error| StartError::Fixtures { source_name, error })?;
-        let _ = app.listening.set(app::Listening { plain_port: addr.port(), tls_port: tls_addr.map(|a| a.port()), ca_pem });
+        let source_name = config
+            .fixtures
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(embedded default)".into());
+        let app = App::new(config, fixtures)
+            .map_err(|error| StartError::Fixtures { source_name, error })?;
+        let _ = app.listening.set(app::Listening {
+            plain_port: addr.port(),
+            tls_port: tls_addr.map(|a| a.port()),
+            ca_pem,
+        });
         let completer = tokio::spawn(ops::completer::run(app.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let router = server::router(app.clone());
         let server = tokio::spawn(server::serve(router, plain, tls, async move {
             let _ = stopped.await;
         }));
-        Ok(MockServer { app, addr, tls_addr, stop: Some(stop), server: Some(server), completer })
+        Ok(MockServer {
+            app,
+            addr,
+            tls_addr,
+            stop: Some(stop),
+            server: Some(server),
+            completer,
+        })
     }
 
     /// `http://127.0.0.1:PORT` of the plain listener.
@@ -124,7 +167,8 @@ impl MockServer {
     }
     /// `https://localhost:PORT` of the TLS listener, if it is on.
     pub fn tls_uri(&self) -> Option<String> {
-        self.tls_addr.map(|a| format!("https://localhost:{}", a.port()))
+        self.tls_addr
+            .map(|a| format!("https://localhost:{}", a.port()))
     }
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_addr

@@ -45,7 +45,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let tls = server.tls_addr().map(|a| a.to_string()).unwrap_or_else(|| "off".into());
+    let tls = server
+        .tls_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "off".into());
     tracing::info!(
         plain = %server.addr(),
         tls = %tls,
@@ -62,7 +65,9 @@ async fn main() -> ExitCode {
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PROVMOCK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Json => builder.json().init(),
@@ -108,7 +113,11 @@ async fn healthcheck(url: &str) -> ExitCode {
         Some(String::from_utf8_lossy(&buf).into_owned())
     };
     match tokio::time::timeout(std::time::Duration::from_secs(3), attempt).await {
-        Ok(Some(resp)) if resp.starts_with("HTTP/1.1 200") && resp.contains("\"status\":\"ok\"") => ExitCode::SUCCESS,
+        Ok(Some(resp))
+            if resp.starts_with("HTTP/1.1 200") && resp.contains("\"status\":\"ok\"") =>
+        {
+            ExitCode::SUCCESS
+        }
         _ => {
             eprintln!("healthcheck: {url} is not healthy");
             ExitCode::from(1)

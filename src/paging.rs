@@ -24,23 +24,40 @@ pub fn encode(fingerprint: &str, last_key: &str) -> String {
 
 /// Returns the key to continue after. `field` names the request field in errors (`pageToken`, `page_token`).
 pub fn decode(token: &str, fingerprint: &str, field: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::invalid_field(field, format!("page token `{token}` is not valid for this request"));
-    let raw = URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).map_err(|_| bad())?;
+    let bad = || {
+        ApiError::invalid_field(
+            field,
+            format!("page token `{token}` is not valid for this request"),
+        )
+    };
+    let raw = URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (fp, key) = text.split_once(':').ok_or_else(bad)?;
     if fp != fingerprint {
         return Err(ApiError::invalid_field(
             field,
-            format!("page token `{token}` was issued for a different query (filter, order or parent changed)"),
+            format!(
+                "page token `{token}` was issued for a different query (filter, order or parent changed)"
+            ),
         ));
     }
     Ok(key.to_string())
 }
 
 /// Clamps a requested page size: `0` → `default`, larger than `max` → `max`, negative → INVALID_ARGUMENT.
-pub fn page_size(requested: i64, default: usize, max: usize, field: &str) -> Result<usize, ApiError> {
+pub fn page_size(
+    requested: i64,
+    default: usize,
+    max: usize,
+    field: &str,
+) -> Result<usize, ApiError> {
     if requested < 0 {
-        return Err(ApiError::invalid_field(field, format!("must not be negative, got {requested}")));
+        return Err(ApiError::invalid_field(
+            field,
+            format!("must not be negative, got {requested}"),
+        ));
     }
     Ok(match requested as usize {
         0 => default,
@@ -56,7 +73,10 @@ mod tests {
     fn token_round_trips_and_is_bound_to_its_query() {
         let fp = fingerprint(&["accounts/A1", "domain = \"x\""]);
         let t = encode(&fp, "accounts/A1/customers/k");
-        assert_eq!(decode(&t, &fp, "pageToken").expect("decodes"), "accounts/A1/customers/k");
+        assert_eq!(
+            decode(&t, &fp, "pageToken").expect("decodes"),
+            "accounts/A1/customers/k"
+        );
         let other = fingerprint(&["accounts/A1", ""]);
         let err = decode(&t, &other, "pageToken").expect_err("bound");
         assert!(err.message.contains("different query"), "{}", err.message);

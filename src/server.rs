@@ -43,7 +43,11 @@ pub fn router(app: App) -> Router {
         .fallback(move |req: Request| {
             let (rest_router, grpc_router) = (rest_router.clone(), grpc_router.clone());
             async move {
-                let router = if is_grpc(&req) { grpc_router } else { rest_router };
+                let router = if is_grpc(&req) {
+                    grpc_router
+                } else {
+                    rest_router
+                };
                 match router.oneshot(req).await {
                     Ok(resp) => resp,
                     Err(never) => match never {},
@@ -56,8 +60,10 @@ pub fn router(app: App) -> Router {
 }
 
 fn rest_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    crate::error::ApiError::internal("provmock hit an internal error handling this request (a bug: please report it)")
-        .render(Family::Channel, None)
+    crate::error::ApiError::internal(
+        "provmock hit an internal error handling this request (a bug: please report it)",
+    )
+    .render(Family::Channel, None)
 }
 
 fn is_grpc(req: &Request) -> bool {
@@ -76,35 +82,62 @@ pub struct TlsMaterial {
 
 /// Generates a CA and a server certificate for `localhost`, `127.0.0.1` and the extra names.
 pub fn generate_tls(extra_names: &[String]) -> Result<TlsMaterial, String> {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
     let err = |e: rcgen::Error| format!("generating the TLS certificate: {e}");
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "provmock local CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "provmock local CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_key = KeyPair::generate().map_err(err)?;
     let ca_cert = ca_params.self_signed(&ca_key).map_err(err)?;
     let ca_pem = ca_cert.pem();
     let issuer = Issuer::new(ca_params, ca_key);
 
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
-    names.extend(extra_names.iter().filter(|n| !n.trim().is_empty()).map(|n| n.trim().to_string()));
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
+    names.extend(
+        extra_names
+            .iter()
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| n.trim().to_string()),
+    );
     let mut params = CertificateParams::new(names).map_err(err)?;
-    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     params.use_authority_key_identifier_extension = true;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     let key = KeyPair::generate().map_err(err)?;
     let cert = params.signed_by(&key, &issuer).map_err(err)?;
 
     let chain = vec![cert.der().clone(), ca_cert.der().clone()];
-    let key_der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| e.to_string())?;
-    Ok(TlsMaterial { config: server_config(chain, key_der)?, ca_pem: Some(ca_pem) })
+    let key_der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der())
+        .map_err(|e| e.to_string())?;
+    Ok(TlsMaterial {
+        config: server_config(chain, key_der)?,
+        ca_pem: Some(ca_pem),
+    })
 }
 
 /// Loads `--tls-cert` / `--tls-key`.
 pub fn load_tls(cert: &std::path::Path, key: &std::path::Path) -> Result<TlsMaterial, String> {
-    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let read =
+        |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
     let cert_pem = read(cert)?;
     let key_pem = read(key)?;
     let chain = rustls_pemfile::certs(&mut cert_pem.as_slice())
@@ -116,7 +149,10 @@ pub fn load_tls(cert: &std::path::Path, key: &std::path::Path) -> Result<TlsMate
     let key_der = rustls_pemfile::private_key(&mut key_pem.as_slice())
         .map_err(|e| format!("{}: {e}", key.display()))?
         .ok_or_else(|| format!("{}: no private key found", key.display()))?;
-    Ok(TlsMaterial { config: server_config(chain, key_der)?, ca_pem: None })
+    Ok(TlsMaterial {
+        config: server_config(chain, key_der)?,
+        ca_pem: None,
+    })
 }
 
 fn server_config(
@@ -146,14 +182,24 @@ pub async fn serve(
     let mut tasks = JoinSet::new();
     tasks.spawn(accept_loop(plain, None, router.clone(), stop_rx.clone()));
     if let Some((listener, config)) = tls {
-        tasks.spawn(accept_loop(listener, Some(TlsAcceptor::from(config)), router, stop_rx));
+        tasks.spawn(accept_loop(
+            listener,
+            Some(TlsAcceptor::from(config)),
+            router,
+            stop_rx,
+        ));
     }
     shutdown.await;
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
 }
 
-async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, router: Router, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
@@ -169,13 +215,17 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, router: Ro
             _ = stop.changed() => break,
         };
         let _ = stream.set_nodelay(true);
-        let svc = TowerToHyperService::new(router.clone().map_request(move |mut req: Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(Peer(peer));
-            req.map(Body::new)
-        }));
+        let svc = TowerToHyperService::new(router.clone().map_request(
+            move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(Peer(peer));
+                req.map(Body::new)
+            },
+        ));
         match &tls {
             None => {
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                let conn = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                    .into_owned();
                 let fut = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = fut.await;
@@ -186,11 +236,15 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, router: Ro
                 let builder = builder.clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    let Ok(Ok(tls_stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
+                    let Ok(Ok(tls_stream)) =
+                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                            .await
                     else {
                         return;
                     };
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), svc).into_owned();
+                    let conn = builder
+                        .serve_connection_with_upgrades(TokioIo::new(tls_stream), svc)
+                        .into_owned();
                     let _ = watcher.watch(conn).await;
                 });
             }
@@ -203,4 +257,3 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, router: Ro
 /// The remote address of a request (an extension, for logs and the journal).
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
-

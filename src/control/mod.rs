@@ -34,7 +34,10 @@ pub async fn handle(app: App, req: Request<Body>) -> Response {
     if path == "/_mock/ca.pem" && parts.method == Method::GET {
         return match app.listening().ca_pem {
             Some(pem) => ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
-            None => ApiError::not_found("no generated CA: the TLS listener is off or uses --tls-cert").render(Family::Mock, None),
+            None => {
+                ApiError::not_found("no generated CA: the TLS listener is off or uses --tls-cert")
+                    .render(Family::Mock, None)
+            }
         };
     }
     match route(&app, &parts.method, &path, &query, &body) {
@@ -43,7 +46,13 @@ pub async fn handle(app: App, req: Request<Body>) -> Response {
     }
 }
 
-fn route(app: &App, method: &Method, path: &str, query: &Query, body: &[u8]) -> ApiResult<(StatusCode, Value)> {
+fn route(
+    app: &App,
+    method: &Method,
+    path: &str,
+    query: &Query,
+    body: &[u8],
+) -> ApiResult<(StatusCode, Value)> {
     let p = RestPath::parse(path)?;
     let segs = p.segs();
     let rest = &segs[1..];
@@ -51,7 +60,8 @@ fn route(app: &App, method: &Method, path: &str, query: &Query, body: &[u8]) -> 
     match (method.clone(), rest, p.verb.as_deref()) {
         (Method::GET, ["health"], None) => ok(health(app)),
         (Method::POST, ["reset"], None) => {
-            app.reset().map_err(|e| ApiError::internal(format!("fixtures no longer load: {e}")))?;
+            app.reset()
+                .map_err(|e| ApiError::internal(format!("fixtures no longer load: {e}")))?;
             ok(json!({"status": "reset"}))
         }
         (Method::GET, ["state"], None) => ok(state(app)),
@@ -61,8 +71,20 @@ fn route(app: &App, method: &Method, path: &str, query: &Query, body: &[u8]) -> 
             ok(json!({"completed": n}))
         }
         (Method::POST, ["operations", _, ..], Some(verb @ ("complete" | "fail"))) => {
-            let name = rest[1..].join("/");
-            let outcome = if verb == "complete" { Outcome::Succeed } else { Outcome::Fail(fail_error(&name, body)?) };
+            // `/_mock/operations/{name}`: Channel names start with `operations/` themselves, so both
+            // `/_mock/operations/provision-1:complete` and `/_mock/operations/operations/provision-1:complete` work.
+            let short = rest[1..].join("/");
+            let long = rest.join("/");
+            let name = if app.lock().ops.ops.contains_key(&short) {
+                short
+            } else {
+                long
+            };
+            let outcome = if verb == "complete" {
+                Outcome::Succeed
+            } else {
+                Outcome::Fail(fail_error(&name, body)?)
+            };
             ok(finish(app, &name, outcome)?)
         }
         (_, ["health" | "reset" | "state" | "operations", ..], _) => Err(ApiError::new(
@@ -70,7 +92,9 @@ fn route(app: &App, method: &Method, path: &str, query: &Query, body: &[u8]) -> 
             format!("method {method} is not allowed on {path}"),
         )
         .with_http_status(StatusCode::METHOD_NOT_ALLOWED)),
-        _ => Err(ApiError::not_found(format!("no control route {method} {path}"))),
+        _ => Err(ApiError::not_found(format!(
+            "no control route {method} {path}"
+        ))),
     }
 }
 
@@ -98,16 +122,24 @@ fn state(app: &App) -> Value {
 }
 
 fn list_operations(app: &App, query: &Query) -> ApiResult<Value> {
-    let family = match query.get(&["family"]) {
-        Some(f) => Some(Family::parse(f).ok_or_else(|| ApiError::invalid_field("family", format!("unknown family `{f}`")))?),
-        None => None,
-    };
+    let family =
+        match query.get(&["family"]) {
+            Some(f) => Some(Family::parse(f).ok_or_else(|| {
+                ApiError::invalid_field("family", format!("unknown family `{f}`"))
+            })?),
+            None => None,
+        };
     let kind = query.get(&["kind"]);
     let done = match query.get(&["done"]) {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
-        Some(other) => return Err(ApiError::invalid_field("done", format!("`{other}` is not true or false"))),
+        Some(other) => {
+            return Err(ApiError::invalid_field(
+                "done",
+                format!("`{other}` is not true or false"),
+            ));
+        }
     };
     let st = app.lock();
     let ops: Vec<&Operation> = st
@@ -134,7 +166,8 @@ fn fail_error(name: &str, body: &[u8]) -> ApiResult<ApiError> {
     let b: FailBody = if body.iter().all(u8::is_ascii_whitespace) {
         FailBody::default()
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::invalid_argument(format!("invalid fail body: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::invalid_argument(format!("invalid fail body: {e}")))?
     };
     let code = match &b.code {
         None => Some(Code::Internal),
@@ -143,16 +176,34 @@ fn fail_error(name: &str, body: &[u8]) -> ApiResult<ApiError> {
         _ => None,
     }
     .filter(|c| *c != Code::Ok)
-    .ok_or_else(|| ApiError::invalid_field("code", format!("`{}` is not an error code", b.code.clone().unwrap_or_default())))?;
-    Ok(ApiError::new(code, b.message.unwrap_or_else(|| format!("operation `{name}` failed (injected by the test)"))))
+    .ok_or_else(|| {
+        ApiError::invalid_field(
+            "code",
+            format!(
+                "`{}` is not an error code",
+                b.code.clone().unwrap_or_default()
+            ),
+        )
+    })?;
+    Ok(ApiError::new(
+        code,
+        b.message
+            .unwrap_or_else(|| format!("operation `{name}` failed (injected by the test)")),
+    ))
 }
 
 fn finish(app: &App, name: &str, outcome: Outcome) -> ApiResult<Value> {
     let now = app.clock.now();
     let mut st = app.lock();
-    let op = st.ops.ops.get(name).ok_or_else(|| ApiError::not_found(format!("operation `{name}` not found")))?;
+    let op = st
+        .ops
+        .ops
+        .get(name)
+        .ok_or_else(|| ApiError::not_found(format!("operation `{name}` not found")))?;
     if op.done {
-        return Err(ApiError::failed_precondition(format!("operation `{name}` is already done")));
+        return Err(ApiError::failed_precondition(format!(
+            "operation `{name}` is already done"
+        )));
     }
     st.finish_operation(name, outcome, now);
     let op = st.ops.ops.get(name).cloned();

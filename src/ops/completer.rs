@@ -26,7 +26,9 @@ pub async fn run(app: App) {
     loop {
         let wait = run_due(&app);
         // A deadline at most a day away; "nothing scheduled" waits for a wake-up alone.
-        let sleep = wait.unwrap_or(Duration::from_secs(86_400)).min(Duration::from_secs(86_400));
+        let sleep = wait
+            .unwrap_or(Duration::from_secs(86_400))
+            .min(Duration::from_secs(86_400));
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
             _ = app.wake.notified() => {}

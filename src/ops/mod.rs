@@ -29,7 +29,10 @@ pub struct AnyJson {
 
 impl AnyJson {
     pub fn new(type_name: &str, value: Value) -> Self {
-        AnyJson { type_name: type_name.to_string(), value }
+        AnyJson {
+            type_name: type_name.to_string(),
+            value,
+        }
     }
 }
 
@@ -50,7 +53,11 @@ impl From<&ApiError> for StoredError {
             code: e.code,
             message: e.message.clone(),
             reason: e.reason.as_ref().map(|r| r.to_string()),
-            violations: e.violations.iter().map(|v| (v.field.clone(), v.description.clone())).collect(),
+            violations: e
+                .violations
+                .iter()
+                .map(|v| (v.field.clone(), v.description.clone()))
+                .collect(),
         }
     }
 }
@@ -62,7 +69,10 @@ impl StoredError {
         e.violations = self
             .violations
             .iter()
-            .map(|(f, d)| FieldViolation { field: f.clone(), description: d.clone() })
+            .map(|(f, d)| FieldViolation {
+                field: f.clone(),
+                description: d.clone(),
+            })
             .collect();
         e
     }
@@ -84,7 +94,11 @@ pub enum Policy {
 
 impl Policy {
     pub fn from_delay(d: std::time::Duration) -> Policy {
-        if d.is_zero() { Policy::Immediate } else { Policy::AfterMs(d.as_millis() as u64) }
+        if d.is_zero() {
+            Policy::Immediate
+        } else {
+            Policy::AfterMs(d.as_millis() as u64)
+        }
     }
 }
 
@@ -159,11 +173,19 @@ pub struct Ops {
 
 impl Ops {
     pub fn new(default_policy: Policy) -> Self {
-        Ops { ops: BTreeMap::new(), deadlines: BTreeSet::new(), policies: BTreeMap::new(), default_policy }
+        Ops {
+            ops: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            policies: BTreeMap::new(),
+            default_policy,
+        }
     }
 
     pub fn policy_for(&self, kind: &str) -> Policy {
-        self.policies.get(kind).copied().unwrap_or(self.default_policy)
+        self.policies
+            .get(kind)
+            .copied()
+            .unwrap_or(self.default_policy)
     }
 
     /// Stores a new, not yet done operation and schedules it by its kind's policy. Returns true when the policy
@@ -217,7 +239,11 @@ impl Ops {
     /// Counts a read of a pending `after_polls` operation; true when this read finishes it.
     pub fn count_poll(&mut self, name: &str) -> bool {
         match self.ops.get_mut(name) {
-            Some(Operation { done: false, polls_left: Some(n), .. }) => {
+            Some(Operation {
+                done: false,
+                polls_left: Some(n),
+                ..
+            }) => {
                 *n = n.saturating_sub(1);
                 *n == 0
             }
@@ -226,7 +252,12 @@ impl Ops {
     }
 
     /// Marks an operation done with its result and drops its deadline.
-    pub fn mark_done(&mut self, name: &str, result: Result<Option<AnyJson>, ApiError>, now: DateTime<Utc>) {
+    pub fn mark_done(
+        &mut self,
+        name: &str,
+        result: Result<Option<AnyJson>, ApiError>,
+        now: DateTime<Utc>,
+    ) {
         if let Some(op) = self.ops.get_mut(name) {
             if let Some(at) = op.deadline.take() {
                 self.deadlines.remove(&(at, name.to_string()));
@@ -268,17 +299,25 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).expect("time")
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .expect("time")
     }
 
     #[test]
     fn after_ms_policy_schedules_a_deadline() {
         let mut ops = Ops::new(Policy::AfterMs(500));
         let now = at("2026-01-01T00:00:00Z");
-        assert!(!ops.insert(Operation::new("operations/a".into(), Family::Channel, "k", now), now));
+        assert!(!ops.insert(
+            Operation::new("operations/a".into(), Family::Channel, "k", now),
+            now
+        ));
         assert!(ops.due(now).is_empty());
         assert_eq!(ops.next_deadline(), Some(now + Duration::milliseconds(500)));
-        assert_eq!(ops.due(now + Duration::seconds(1)), vec!["operations/a".to_string()]);
+        assert_eq!(
+            ops.due(now + Duration::seconds(1)),
+            vec!["operations/a".to_string()]
+        );
         assert_eq!(ops.next_deadline(), None);
     }
 
@@ -289,9 +328,18 @@ mod tests {
         ops.policies.insert("k.polls".into(), Policy::AfterPolls(2));
         ops.policies.insert("k.now".into(), Policy::Immediate);
         let now = at("2026-01-01T00:00:00Z");
-        assert!(!ops.insert(Operation::new("m".into(), Family::Yandex, "k.manual", now), now));
-        assert!(!ops.insert(Operation::new("p".into(), Family::Yandex, "k.polls", now), now));
-        assert!(ops.insert(Operation::new("i".into(), Family::Yandex, "k.now", now), now));
+        assert!(!ops.insert(
+            Operation::new("m".into(), Family::Yandex, "k.manual", now),
+            now
+        ));
+        assert!(!ops.insert(
+            Operation::new("p".into(), Family::Yandex, "k.polls", now),
+            now
+        ));
+        assert!(ops.insert(
+            Operation::new("i".into(), Family::Yandex, "k.now", now),
+            now
+        ));
         assert_eq!(ops.next_deadline(), None);
         assert!(!ops.count_poll("p"));
         assert!(ops.count_poll("p"));
@@ -302,7 +350,11 @@ mod tests {
         let mut ops = Ops::new(Policy::AfterMs(10));
         let now = at("2026-01-01T00:00:00Z");
         ops.insert(Operation::new("x".into(), Family::Scp, "k", now), now);
-        ops.mark_done("x", Err(ApiError::new(Code::Cancelled, "cancelled by the caller")), now);
+        ops.mark_done(
+            "x",
+            Err(ApiError::new(Code::Cancelled, "cancelled by the caller")),
+            now,
+        );
         let op = &ops.ops["x"];
         assert!(op.done);
         assert_eq!(op.error.as_ref().map(|e| e.code), Some(Code::Cancelled));

@@ -10,11 +10,11 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 
+use self::google::{Caller, Query, RestPath, Version};
 use crate::app::{App, State};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::family::Family;
 use crate::ops::{AnyJson, Operation};
-use self::google::{Caller, Query, RestPath, Version};
 
 /// Largest request body accepted (1 MiB); larger ones get 413 in the family's envelope.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -35,7 +35,11 @@ pub struct RestRequest {
 impl RestRequest {
     /// 405 in the family's envelope unless the method is one of `allowed`.
     pub fn allow(&self, allowed: &[Method]) -> ApiResult<()> {
-        if allowed.contains(&self.method) { Ok(()) } else { Err(method_not_allowed(self, allowed)) }
+        if allowed.contains(&self.method) {
+            Ok(())
+        } else {
+            Err(method_not_allowed(self, allowed))
+        }
     }
 }
 
@@ -45,15 +49,26 @@ pub fn method_not_allowed(r: &RestRequest, allowed: &[Method]) -> ApiError {
     let list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
     ApiError::new(
         Code::Unimplemented,
-        format!("method {} is not allowed on {} (allowed: {})", r.method, r.raw_path, list.join(", ")),
+        format!(
+            "method {} is not allowed on {} (allowed: {})",
+            r.method,
+            r.raw_path,
+            list.join(", ")
+        ),
     )
     .with_reason("METHOD_NOT_ALLOWED")
     .with_http_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
 pub fn route_not_found(r: &RestRequest) -> ApiError {
-    let verb = r.path.verb.as_deref().map(|v| format!(" (custom verb `:{v}`)")).unwrap_or_default();
-    ApiError::not_found(format!("no route for {} {}{verb}", r.method, r.raw_path)).with_reason("ROUTE_NOT_FOUND")
+    let verb = r
+        .path
+        .verb
+        .as_deref()
+        .map(|v| format!(" (custom verb `:{v}`)"))
+        .unwrap_or_default();
+    ApiError::not_found(format!("no route for {} {}{verb}", r.method, r.raw_path))
+        .with_reason("ROUTE_NOT_FOUND")
 }
 
 /// The REST entry point for every family: reads the body (bounded), parses the path, dispatches, renders.
@@ -61,7 +76,11 @@ pub async fn rest(app: App, req: Request<Body>) -> Response {
     let (parts, body) = req.into_parts();
     let raw_path = parts.uri.path().to_string();
     let family = Family::of_path(&raw_path);
-    let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let body = match read_body(&parts.headers, body).await {
         Ok(b) => b,
         Err(e) => return e.render(family, request_id.as_deref()),
@@ -91,13 +110,17 @@ pub async fn rest(app: App, req: Request<Body>) -> Response {
 fn dispatch(r: &RestRequest, family: Family) -> ApiResult<serde_json::Value> {
     let version = r.path.segments.first().and_then(|s| Version::parse(s));
     match (family, version) {
-        (Family::Channel, Some(v @ (Version::V1 | Version::V1alpha1))) => google::channel::rest::route(r, v),
-        (Family::CloudIdentity | Family::Scp | Family::Yandex, _) => Err(ApiError::unimplemented(format!(
-            "the {} API is not implemented by this provmock build ({} {})",
-            family.name(),
-            r.method,
-            r.raw_path
-        ))),
+        (Family::Channel, Some(v @ (Version::V1 | Version::V1alpha1))) => {
+            google::channel::rest::route(r, v)
+        }
+        (Family::CloudIdentity | Family::Scp | Family::Yandex, _) => {
+            Err(ApiError::unimplemented(format!(
+                "the {} API is not implemented by this provmock build ({} {})",
+                family.name(),
+                r.method,
+                r.raw_path
+            )))
+        }
         _ => Err(route_not_found(r)),
     }
 }
@@ -105,22 +128,37 @@ fn dispatch(r: &RestRequest, family: Family) -> ApiResult<serde_json::Value> {
 /// Reads a body of at most [`BODY_LIMIT`] bytes; 413 otherwise.
 pub async fn read_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
     let too_large = |n: Option<u64>| {
-        let size = n.map(|n| format!("{n} bytes")).unwrap_or_else(|| "more than the limit".to_string());
-        ApiError::invalid_argument(format!("request body of {size} exceeds the {BODY_LIMIT}-byte limit"))
-            .with_reason("REQUEST_TOO_LARGE")
-            .with_http_status(StatusCode::PAYLOAD_TOO_LARGE)
+        let size = n
+            .map(|n| format!("{n} bytes"))
+            .unwrap_or_else(|| "more than the limit".to_string());
+        ApiError::invalid_argument(format!(
+            "request body of {size} exceeds the {BODY_LIMIT}-byte limit"
+        ))
+        .with_reason("REQUEST_TOO_LARGE")
+        .with_http_status(StatusCode::PAYLOAD_TOO_LARGE)
     };
-    let declared = headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return Err(too_large(declared));
     }
-    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| too_large(None))
+    axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| too_large(None))
 }
 
 /// Called by the operation engine when an operation succeeds: applies its action to the world.
-pub fn complete_operation(st: &mut State, op: &Operation, now: DateTime<Utc>) -> ApiResult<Option<AnyJson>> {
+pub fn complete_operation(
+    st: &mut State,
+    op: &Operation,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<AnyJson>> {
     match op.kind.as_str() {
-        google::channel::service::PROVISION_KIND => google::channel::service::complete_provision(st, op, now),
+        google::channel::service::PROVISION_KIND => {
+            google::channel::service::complete_provision(st, op, now)
+        }
         _ => Ok(op.response.clone()),
     }
 }

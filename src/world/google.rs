@@ -90,13 +90,20 @@ fn en() -> String {
 impl CloudIdentity {
     /// Every verified domain (primary first).
     pub fn verified_domains(&self) -> impl Iterator<Item = &str> {
-        let primary = self.is_domain_verified.then_some(self.primary_domain.as_str());
-        primary.into_iter().chain(self.secondary_domains.iter().map(String::as_str))
+        let primary = self
+            .is_domain_verified
+            .then_some(self.primary_domain.as_str());
+        primary
+            .into_iter()
+            .chain(self.secondary_domains.iter().map(String::as_str))
     }
 
     pub fn owns_domain(&self, domain: &str) -> bool {
         self.primary_domain.eq_ignore_ascii_case(domain)
-            || self.secondary_domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+            || self
+                .secondary_domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(domain))
     }
 
     pub fn token_matches(&self, token: &str) -> bool {
@@ -191,7 +198,9 @@ impl Customer {
 }
 
 pub fn parent_of(name: &str) -> &str {
-    name.rsplit_once("/customers/").map(|(p, _)| p).unwrap_or(name)
+    name.rsplit_once("/customers/")
+        .map(|(p, _)| p)
+        .unwrap_or(name)
 }
 
 /// The Google side of the world, with the indexes that keep invariant checks O(1).
@@ -215,11 +224,15 @@ pub struct GoogleWorld {
 
 impl GoogleWorld {
     pub fn identity_by_domain(&self, domain: &str) -> Option<&CloudIdentity> {
-        self.domain_index.get(&domain.to_ascii_lowercase()).and_then(|id| self.identities.get(id))
+        self.domain_index
+            .get(&domain.to_ascii_lowercase())
+            .and_then(|id| self.identities.get(id))
     }
 
     pub fn identity_by_admin(&self, email: &str) -> Option<&CloudIdentity> {
-        self.admin_index.get(&email.to_ascii_lowercase()).and_then(|id| self.identities.get(id))
+        self.admin_index
+            .get(&email.to_ascii_lowercase())
+            .and_then(|id| self.identities.get(id))
     }
 
     /// Adds or replaces an identity, keeping the domain and admin indexes right.
@@ -231,9 +244,11 @@ impl GoogleWorld {
             self.unindex_identity(&old);
         }
         for d in std::iter::once(&ci.primary_domain).chain(&ci.secondary_domains) {
-            self.domain_index.insert(d.to_ascii_lowercase(), ci.id.clone());
+            self.domain_index
+                .insert(d.to_ascii_lowercase(), ci.id.clone());
         }
-        self.admin_index.insert(ci.admin.email.to_ascii_lowercase(), ci.id.clone());
+        self.admin_index
+            .insert(ci.admin.email.to_ascii_lowercase(), ci.id.clone());
         self.identities.insert(ci.id.clone(), ci);
     }
 
@@ -241,9 +256,11 @@ impl GoogleWorld {
         for d in std::iter::once(&ci.primary_domain).chain(&ci.secondary_domains) {
             self.domain_index.remove(&d.to_ascii_lowercase());
         }
-        self.admin_index.remove(&ci.admin.email.to_ascii_lowercase());
+        self.admin_index
+            .remove(&ci.admin.email.to_ascii_lowercase());
     }
 
+    /// `parent` is `accounts/{a}` or `accounts/{a}/channelPartnerLinks/{l}`.
     pub fn customer_by_domain(&self, parent: &str, domain: &str) -> Option<&Customer> {
         self.customer_domain_index
             .get(&(parent.to_string(), domain.to_ascii_lowercase()))
@@ -251,21 +268,33 @@ impl GoogleWorld {
     }
 
     pub fn customer_by_identity(&self, parent: &str, ci: &str) -> Option<&Customer> {
-        self.customer_identity_index.get(&(parent.to_string(), ci.to_string())).and_then(|n| self.customers.get(n))
+        self.customer_identity_index
+            .get(&(parent.to_string(), ci.to_string()))
+            .and_then(|n| self.customers.get(n))
     }
 
     /// Every customer (of any reseller) linked to a Cloud Identity.
-    pub fn customers_of_identity<'a>(&'a self, ci: &'a str) -> impl Iterator<Item = &'a Customer> + 'a {
-        self.customer_identity_index.iter().filter(move |((_, id), _)| id == ci).filter_map(|(_, n)| self.customers.get(n))
+    pub fn customers_of_identity<'a>(
+        &'a self,
+        ci: &'a str,
+    ) -> impl Iterator<Item = &'a Customer> + 'a {
+        self.customer_identity_index
+            .iter()
+            .filter(move |((_, id), _)| id == ci)
+            .filter_map(|(_, n)| self.customers.get(n))
     }
 
     /// Adds or replaces a customer, keeping the per-parent indexes right.
     pub fn put_customer(&mut self, c: Customer) {
         self.remove_customer(&c.name);
         let parent = c.parent().to_string();
-        self.customer_domain_index.insert((parent.clone(), c.domain.to_ascii_lowercase()), c.name.clone());
+        self.customer_domain_index.insert(
+            (parent.clone(), c.domain.to_ascii_lowercase()),
+            c.name.clone(),
+        );
         if let Some(ci) = &c.cloud_identity_id {
-            self.customer_identity_index.insert((parent, ci.clone()), c.name.clone());
+            self.customer_identity_index
+                .insert((parent, ci.clone()), c.name.clone());
         }
         self.customers.insert(c.name.clone(), c);
     }
@@ -274,12 +303,20 @@ impl GoogleWorld {
         let old = self.customers.remove(name)?;
         let parent = old.parent().to_string();
         let key = (parent.clone(), old.domain.to_ascii_lowercase());
-        if self.customer_domain_index.get(&key).is_some_and(|n| n == name) {
+        if self
+            .customer_domain_index
+            .get(&key)
+            .is_some_and(|n| n == name)
+        {
             self.customer_domain_index.remove(&key);
         }
         if let Some(ci) = &old.cloud_identity_id {
             let key = (parent, ci.clone());
-            if self.customer_identity_index.get(&key).is_some_and(|n| n == name) {
+            if self
+                .customer_identity_index
+                .get(&key)
+                .is_some_and(|n| n == name)
+            {
                 self.customer_identity_index.remove(&key);
             }
         }
@@ -294,5 +331,8 @@ impl GoogleWorld {
 }
 
 pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -24,7 +24,9 @@ impl Ids {
     }
 
     fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n).map(|_| alphabet[self.rng.random_range(0..alphabet.len())] as char).collect()
+        (0..n)
+            .map(|_| alphabet[self.rng.random_range(0..alphabet.len())] as char)
+            .collect()
     }
 
     /// Lowercase letters and digits (SCP account ids, Yandex ids).
@@ -49,7 +51,9 @@ impl Ids {
     /// A UUID v4 from our RNG (deterministic under `--seed`).
     pub fn uuid(&mut self) -> String {
         let bytes: [u8; 16] = self.rng.random();
-        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
     }
 
     /// A float in [0, 1), for probabilistic fault rules.

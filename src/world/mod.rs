@@ -13,7 +13,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use self::google::{ChannelPartnerLink, CloudIdentity, Customer, GoogleWorld, Principal, ResellerAccount};
+use self::google::{
+    ChannelPartnerLink, CloudIdentity, Customer, GoogleWorld, Principal, ResellerAccount,
+};
 
 /// The embedded default world (`fixtures/default.json`).
 pub const DEFAULT_FIXTURES: &str = include_str!("../../fixtures/default.json");
@@ -66,7 +68,10 @@ pub struct DocumentError {
 }
 
 fn problem(path: impl Into<String>, problem: impl Into<String>) -> DocumentError {
-    DocumentError { path: path.into(), problem: problem.into() }
+    DocumentError {
+        path: path.into(),
+        problem: problem.into(),
+    }
 }
 
 /// The runtime world.
@@ -82,7 +87,10 @@ impl Document {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            problem(if path == "." { "$".to_string() } else { path }, e.into_inner().to_string())
+            problem(
+                if path == "." { "$".to_string() } else { path },
+                e.into_inner().to_string(),
+            )
         })
     }
 }
@@ -108,7 +116,10 @@ impl World {
                 ));
             }
             check_id(&format!("google.channel_partner_links[{i}].id"), &l.id)?;
-            if g.partner_links.insert((l.account.clone(), l.id.clone()), l.clone()).is_some() {
+            if g.partner_links
+                .insert((l.account.clone(), l.id.clone()), l.clone())
+                .is_some()
+            {
                 return Err(problem(
                     format!("google.channel_partner_links[{i}].id"),
                     format!("duplicate channel partner link `{}`", l.id),
@@ -120,25 +131,37 @@ impl World {
             let base = format!("google.cloud_identities[{i}]");
             check_id(&format!("{base}.id"), &ci.id)?;
             if !ci_ids.insert(ci.id.clone()) {
-                return Err(problem(format!("{base}.id"), format!("duplicate Cloud Identity id `{}`", ci.id)));
+                return Err(problem(
+                    format!("{base}.id"),
+                    format!("duplicate Cloud Identity id `{}`", ci.id),
+                ));
             }
             for d in std::iter::once(&ci.primary_domain).chain(&ci.secondary_domains) {
                 if let Some(other) = g.identity_by_domain(d) {
                     return Err(problem(
                         format!("{base}.primary_domain"),
-                        format!("domain `{d}` already belongs to Cloud Identity `{}`", other.id),
+                        format!(
+                            "domain `{d}` already belongs to Cloud Identity `{}`",
+                            other.id
+                        ),
                     ));
                 }
             }
             if let Some(other) = g.identity_by_admin(&ci.admin.email) {
                 return Err(problem(
                     format!("{base}.admin.email"),
-                    format!("admin `{}` already administers Cloud Identity `{}`", ci.admin.email, other.id),
+                    format!(
+                        "admin `{}` already administers Cloud Identity `{}`",
+                        ci.admin.email, other.id
+                    ),
                 ));
             }
             for a in &ci.authorized_accounts {
                 if !g.accounts.contains_key(a.trim_start_matches("accounts/")) {
-                    return Err(problem(format!("{base}.authorized_accounts"), format!("unknown account `{a}`")));
+                    return Err(problem(
+                        format!("{base}.authorized_accounts"),
+                        format!("unknown account `{a}`"),
+                    ));
                 }
             }
             g.put_identity(ci.clone());
@@ -149,50 +172,84 @@ impl World {
             match p.token.take() {
                 Some(t) if !t.is_empty() => p.token_sha256 = google::sha256_hex(&t),
                 _ if !p.token_sha256.is_empty() => {}
-                _ => return Err(problem(format!("{base}.token"), "a principal needs a token")),
+                _ => {
+                    return Err(problem(
+                        format!("{base}.token"),
+                        "a principal needs a token",
+                    ));
+                }
             }
             for a in &p.channel_accounts {
                 if !g.accounts.contains_key(a) {
-                    return Err(problem(format!("{base}.channel_accounts"), format!("unknown account `{a}`")));
+                    return Err(problem(
+                        format!("{base}.channel_accounts"),
+                        format!("unknown account `{a}`"),
+                    ));
                 }
             }
             if let Some(c) = &p.customer
                 && !g.identities.contains_key(c)
             {
-                return Err(problem(format!("{base}.customer"), format!("unknown Cloud Identity `{c}`")));
+                return Err(problem(
+                    format!("{base}.customer"),
+                    format!("unknown Cloud Identity `{c}`"),
+                ));
             }
             g.principals.push(p);
         }
         for (i, c) in gd.customers.iter().enumerate() {
             let base = format!("google.customers[{i}]");
-            let account = customer_account(&c.name)
-                .ok_or_else(|| problem(format!("{base}.name"), format!("`{}` is not accounts/{{a}}/customers/{{c}}", c.name)))?;
+            let account = customer_account(&c.name).ok_or_else(|| {
+                problem(
+                    format!("{base}.name"),
+                    format!("`{}` is not accounts/{{a}}/customers/{{c}}", c.name),
+                )
+            })?;
             if !g.accounts.contains_key(account) {
-                return Err(problem(format!("{base}.name"), format!("unknown account `{account}`")));
+                return Err(problem(
+                    format!("{base}.name"),
+                    format!("unknown account `{account}`"),
+                ));
             }
             if g.customers.contains_key(&c.name) {
-                return Err(problem(format!("{base}.name"), format!("duplicate customer `{}`", c.name)));
+                return Err(problem(
+                    format!("{base}.name"),
+                    format!("duplicate customer `{}`", c.name),
+                ));
             }
             if let Some(ci) = &c.cloud_identity_id {
                 if !g.identities.contains_key(ci) {
-                    return Err(problem(format!("{base}.cloud_identity_id"), format!("unknown Cloud Identity `{ci}`")));
+                    return Err(problem(
+                        format!("{base}.cloud_identity_id"),
+                        format!("unknown Cloud Identity `{ci}`"),
+                    ));
                 }
                 if g.customer_by_identity(c.parent(), ci).is_some() {
                     return Err(problem(
                         format!("{base}.cloud_identity_id"),
-                        format!("Cloud Identity `{ci}` is already a customer of `{}`", c.parent()),
+                        format!(
+                            "Cloud Identity `{ci}` is already a customer of `{}`",
+                            c.parent()
+                        ),
                     ));
                 }
             }
             if g.customer_by_domain(c.parent(), &c.domain).is_some() {
                 return Err(problem(
                     format!("{base}.domain"),
-                    format!("domain `{}` is already a customer of `{}`", c.domain, c.parent()),
+                    format!(
+                        "domain `{}` is already a customer of `{}`",
+                        c.domain,
+                        c.parent()
+                    ),
                 ));
             }
             g.put_customer(c.clone());
         }
-        Ok(World { strict: doc.strict, google: g })
+        Ok(World {
+            strict: doc.strict,
+            google: g,
+        })
     }
 
     /// The world as a document (`GET /_mock/state`). Secrets appear only as SHA-256 hashes.
@@ -221,7 +278,10 @@ pub fn customer_account(name: &str) -> Option<&str> {
 
 fn check_id(path: &str, id: &str) -> Result<(), DocumentError> {
     if id.is_empty() || id.contains('/') || id.chars().any(char::is_whitespace) {
-        return Err(problem(path, format!("`{id}` is not a valid id (non-empty, no `/` or spaces)")));
+        return Err(problem(
+            path,
+            format!("`{id}` is not a valid id (non-empty, no `/` or spaces)"),
+        ));
     }
     Ok(())
 }
@@ -235,19 +295,27 @@ mod tests {
         let doc = Document::parse(DEFAULT_FIXTURES).expect("default fixtures parse");
         let world = World::from_document(&doc).expect("default fixtures are consistent");
         assert!(world.google.identities.contains_key("C00000000"));
-        assert_eq!(world.google.identity_by_domain("ALTOSTRAT.com").map(|c| c.id.as_str()), Some("C00000000"));
+        assert_eq!(
+            world
+                .google
+                .identity_by_domain("ALTOSTRAT.com")
+                .map(|c| c.id.as_str()),
+            Some("C00000000")
+        );
     }
 
     #[test]
     fn unknown_field_names_its_path() {
-        let err = Document::parse(r#"{"google":{"accounts":[{"id":"A1","colour":"red"}]}}"#).expect_err("rejects");
-        assert_eq!(err.path, "google.accounts[0]");
+        let err = Document::parse(r#"{"google":{"accounts":[{"id":"A1","colour":"red"}]}}"#)
+            .expect_err("rejects");
+        assert_eq!(err.path, "google.accounts[0].colour");
         assert!(err.problem.contains("colour"), "{}", err.problem);
     }
 
     #[test]
     fn duplicate_and_dangling_ids_are_named() {
-        let doc = Document::parse(r#"{"google":{"accounts":[{"id":"A1"},{"id":"A1"}]}}"#).expect("parses");
+        let doc = Document::parse(r#"{"google":{"accounts":[{"id":"A1"},{"id":"A1"}]}}"#)
+            .expect("parses");
         let err = World::from_document(&doc).expect_err("duplicate");
         assert_eq!(err.path, "google.accounts[1].id");
 
@@ -277,7 +345,8 @@ mod tests {
                 assert!(!text.contains(t.as_str()), "token of {} leaked", p.name);
             }
         }
-        let again = World::from_document(&Document::parse(&text).expect("export parses")).expect("export loads");
+        let again = World::from_document(&Document::parse(&text).expect("export parses"))
+            .expect("export loads");
         assert_eq!(again.google.identities.len(), world.google.identities.len());
     }
 }

@@ -15,7 +15,11 @@ use crate::proto::google::longrunning as lropb;
 /// The `@type` of a stored message as the given API version names it (v1alpha1 renames Channel's package).
 fn type_url(type_name: &str, version: Version) -> String {
     let name = match version {
-        Version::V1alpha1 => type_name.replacen("google.cloud.channel.v1.", "google.cloud.channel.v1alpha1.", 1),
+        Version::V1alpha1 => type_name.replacen(
+            "google.cloud.channel.v1.",
+            "google.cloud.channel.v1alpha1.",
+            1,
+        ),
         _ => type_name.to_string(),
     };
     format!("type.googleapis.com/{name}")
@@ -23,7 +27,10 @@ fn type_url(type_name: &str, version: Version) -> String {
 
 fn any_json(a: &AnyJson, version: Version, enums_as_int: bool) -> Value {
     let mut obj = Map::new();
-    obj.insert("@type".into(), Value::String(type_url(&a.type_name, version)));
+    obj.insert(
+        "@type".into(),
+        Value::String(type_url(&a.type_name, version)),
+    );
     if let Value::Object(fields) = &a.value {
         obj.extend(fields.clone());
     }
@@ -35,7 +42,12 @@ fn any_json(a: &AnyJson, version: Version, enums_as_int: bool) -> Value {
 }
 
 /// The REST JSON of an operation: `response` and `error` only once done; `error.code` is the rpc code.
-pub fn operation_json(op: &Operation, family: Family, version: Version, enums_as_int: bool) -> Value {
+pub fn operation_json(
+    op: &Operation,
+    family: Family,
+    version: Version,
+    enums_as_int: bool,
+) -> Value {
     let mut v = json!({"name": op.name, "done": op.done});
     if let Some(m) = &op.metadata {
         v["metadata"] = any_json(m, version, enums_as_int);
@@ -55,7 +67,9 @@ pub fn operation_json(op: &Operation, family: Family, version: Version, enums_as
 
 /// Packs a stored message as a protobuf `Any` (for gRPC), by its type name.
 pub fn any_proto(a: &AnyJson) -> Option<pbjson_types::Any> {
-    fn pack<M: prost::Message + serde::de::DeserializeOwned>(a: &AnyJson) -> Option<pbjson_types::Any> {
+    fn pack<M: prost::Message + serde::de::DeserializeOwned>(
+        a: &AnyJson,
+    ) -> Option<pbjson_types::Any> {
         let msg: M = serde_json::from_value(a.value.clone()).ok()?;
         Some(any(&a.type_name, &msg))
     }
@@ -71,25 +85,39 @@ pub fn operation_proto(op: &Operation) -> lropb::Operation {
     let result = if !op.done {
         None
     } else if let Some(e) = &op.error {
-        Some(lropb::operation::Result::Error(e.to_api_error().to_status_proto(op.family)))
+        Some(lropb::operation::Result::Error(
+            e.to_api_error().to_status_proto(op.family),
+        ))
     } else {
-        op.response.as_ref().and_then(any_proto).map(lropb::operation::Result::Response)
+        op.response
+            .as_ref()
+            .and_then(any_proto)
+            .map(lropb::operation::Result::Response)
     };
-    lropb::Operation { name: op.name.clone(), metadata: op.metadata.as_ref().and_then(any_proto), done: op.done, result }
+    lropb::Operation {
+        name: op.name.clone(),
+        metadata: op.metadata.as_ref().and_then(any_proto),
+        done: op.done,
+        result,
+    }
 }
 
 fn channel_op(app: &App, name: &str) -> ApiResult<()> {
     let st = app.lock();
     match st.ops.ops.get(name) {
         Some(op) if op.family == Family::Channel => Ok(()),
-        _ => Err(ApiError::not_found(format!("operation `{name}` not found")).with_reason("OPERATION_NOT_FOUND")),
+        _ => Err(ApiError::not_found(format!("operation `{name}` not found"))
+            .with_reason("OPERATION_NOT_FOUND")),
     }
 }
 
 fn check_name(name: &str) -> ApiResult<()> {
     match name.strip_prefix("operations/") {
         Some(id) if !id.is_empty() => Ok(()),
-        _ => Err(ApiError::invalid_field("name", format!("`{name}` is not an operation name (operations/{{id}})"))),
+        _ => Err(ApiError::invalid_field(
+            "name",
+            format!("`{name}` is not an operation name (operations/{{id}})"),
+        )),
     }
 }
 
@@ -115,13 +143,25 @@ pub fn list_operations(
         "" => None,
         "done=true" => Some(true),
         "done=false" => Some(false),
-        other => return Err(ApiError::invalid_field("filter", format!("unsupported filter `{other}` (use done=true or done=false)"))),
+        other => {
+            return Err(ApiError::invalid_field(
+                "filter",
+                format!("unsupported filter `{other}` (use done=true or done=false)"),
+            ));
+        }
     };
     let size = paging::page_size(page_size, 50, 500, "pageSize")?;
     let fp = paging::fingerprint(&["operations", filter]);
-    let after = if page_token.is_empty() { String::new() } else { paging::decode(page_token, &fp, "pageToken")? };
+    let after = if page_token.is_empty() {
+        String::new()
+    } else {
+        paging::decode(page_token, &fp, "pageToken")?
+    };
     let st = app.lock();
-    let range = st.ops.ops.range::<String, _>((std::ops::Bound::Excluded(after.clone()), std::ops::Bound::Unbounded));
+    let range = st.ops.ops.range::<String, _>((
+        std::ops::Bound::Excluded(after.clone()),
+        std::ops::Bound::Unbounded,
+    ));
     let mut page: Vec<Operation> = Vec::new();
     let mut more = false;
     for (_, op) in range {
@@ -148,7 +188,8 @@ pub fn cancel_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()>
     channel_op(app, name)?;
     let now = app.clock.now();
     let mut st = app.lock();
-    let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was cancelled")).with_reason("CANCELLED");
+    let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was cancelled"))
+        .with_reason("CANCELLED");
     st.finish_operation(name, Outcome::Fail(err), now);
     Ok(())
 }

@@ -51,9 +51,9 @@ impl RestPath {
     pub fn parse(path: &str) -> ApiResult<RestPath> {
         let mut segments = Vec::new();
         for raw in path.trim_start_matches('/').split('/') {
-            let decoded = percent_decode_str(raw)
-                .decode_utf8()
-                .map_err(|_| ApiError::invalid_argument(format!("path segment `{raw}` is not valid UTF-8")))?;
+            let decoded = percent_decode_str(raw).decode_utf8().map_err(|_| {
+                ApiError::invalid_argument(format!("path segment `{raw}` is not valid UTF-8"))
+            })?;
             segments.push(decoded.into_owned());
         }
         let mut verb = None;
@@ -76,12 +76,29 @@ impl RestPath {
 pub struct Query(pub Vec<(String, String)>);
 
 /// System parameters every Google API accepts besides its own.
-const SYSTEM_PARAMS: &[&str] =
-    &["alt", "$alt", "fields", "key", "prettyPrint", "quotaUser", "access_token", "callback", "$.xgafv", "upload_protocol", "uploadType", "oauth_token", "trace"];
+const SYSTEM_PARAMS: &[&str] = &[
+    "alt",
+    "$alt",
+    "fields",
+    "key",
+    "prettyPrint",
+    "quotaUser",
+    "access_token",
+    "callback",
+    "$.xgafv",
+    "upload_protocol",
+    "uploadType",
+    "oauth_token",
+    "trace",
+];
 
 impl Query {
     pub fn parse(raw: Option<&str>) -> Query {
-        let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+        let decode = |s: &str| {
+            percent_decode_str(&s.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        };
         let pairs = raw
             .unwrap_or("")
             .split('&')
@@ -96,7 +113,10 @@ impl Query {
 
     /// The value of the first of `names` present (camelCase and snake_case spellings).
     pub fn get(&self, names: &[&str]) -> Option<&str> {
-        self.0.iter().find(|(k, _)| names.contains(&k.as_str())).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| names.contains(&k.as_str()))
+            .map(|(_, v)| v.as_str())
     }
 
     /// INVALID_ARGUMENT for a parameter the method does not take (as Google: "Cannot bind query parameter").
@@ -105,7 +125,9 @@ impl Query {
             if !known.contains(&k.as_str()) && !SYSTEM_PARAMS.contains(&k.as_str()) {
                 return Err(ApiError::invalid_field(
                     k,
-                    format!("Invalid JSON payload received. Unknown name \"{k}\": Cannot bind query parameter."),
+                    format!(
+                        "Invalid JSON payload received. Unknown name \"{k}\": Cannot bind query parameter."
+                    ),
                 ));
             }
         }
@@ -117,14 +139,18 @@ impl Query {
         match self.get(names) {
             None | Some("") => Ok(0),
             Some(v) => v.trim().parse::<i32>().map(i64::from).map_err(|_| {
-                ApiError::invalid_field(names[0], format!("Invalid value at '{}' (TYPE_INT32), \"{v}\"", names[0]))
+                ApiError::invalid_field(
+                    names[0],
+                    format!("Invalid value at '{}' (TYPE_INT32), \"{v}\"", names[0]),
+                )
             }),
         }
     }
 
     /// True when the client asked for enums as numbers (`$alt=json;enum-encoding=int`, as GAPIC REST clients do).
     pub fn enums_as_int(&self) -> bool {
-        self.get(&["$alt", "alt"]).is_some_and(|v| v.replace(' ', "").contains("enum-encoding=int"))
+        self.get(&["$alt", "alt"])
+            .is_some_and(|v| v.replace(' ', "").contains("enum-encoding=int"))
     }
 }
 
@@ -137,8 +163,13 @@ pub fn parse_body<T: DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." { "body".to_string() } else { path };
-        ApiError::invalid_argument(format!("Invalid JSON payload received. {inner}")).with_violation(field, inner.to_string())
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        ApiError::invalid_argument(format!("Invalid JSON payload received. {inner}"))
+            .with_violation(field, inner.to_string())
     })
 }
 
@@ -160,7 +191,9 @@ pub fn proto_json<T: Serialize>(msg: &T) -> Value {
 
 fn zulu(v: &mut Value) {
     match v {
-        Value::String(s) if s.len() > 20 && s.ends_with("+00:00") && s.as_bytes().get(10) == Some(&b'T') => {
+        Value::String(s)
+            if s.len() > 20 && s.ends_with("+00:00") && s.as_bytes().get(10) == Some(&b'T') =>
+        {
             s.truncate(s.len() - 6);
             s.push('Z');
         }
@@ -178,11 +211,20 @@ pub fn enums_to_int(v: &mut Value) {
             for (k, val) in map.iter_mut() {
                 if let Value::String(s) = val {
                     let n = match k.as_str() {
-                        "customerAttestationState" => ch::customer::CustomerAttestationState::from_str_name(s).map(|e| e as i32),
-                        "customerType" => ch::cloud_identity_info::CustomerType::from_str_name(s).map(|e| e as i32),
-                        "instituteType" => ch::edu_data::InstituteType::from_str_name(s).map(|e| e as i32),
-                        "instituteSize" => ch::edu_data::InstituteSize::from_str_name(s).map(|e| e as i32),
-                        "operationType" => ch::operation_metadata::OperationType::from_str_name(s).map(|e| e as i32),
+                        "customerAttestationState" => {
+                            ch::customer::CustomerAttestationState::from_str_name(s)
+                                .map(|e| e as i32)
+                        }
+                        "customerType" => ch::cloud_identity_info::CustomerType::from_str_name(s)
+                            .map(|e| e as i32),
+                        "instituteType" => {
+                            ch::edu_data::InstituteType::from_str_name(s).map(|e| e as i32)
+                        }
+                        "instituteSize" => {
+                            ch::edu_data::InstituteSize::from_str_name(s).map(|e| e as i32)
+                        }
+                        "operationType" => ch::operation_metadata::OperationType::from_str_name(s)
+                            .map(|e| e as i32),
                         _ => None,
                     };
                     if let Some(n) = n {
@@ -213,7 +255,10 @@ impl Caller {
         let bearer = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty());
         Caller { bearer }
@@ -226,8 +271,12 @@ mod tests {
 
     #[test]
     fn custom_verb_splits_at_the_last_colon_of_the_last_segment() {
-        let p = RestPath::parse("/v1/customers/C0/userinvitations/a+b%40x.com:send").expect("parses");
-        assert_eq!(p.segs(), ["v1", "customers", "C0", "userinvitations", "a+b@x.com"]);
+        let p =
+            RestPath::parse("/v1/customers/C0/userinvitations/a+b%40x.com:send").expect("parses");
+        assert_eq!(
+            p.segs(),
+            ["v1", "customers", "C0", "userinvitations", "a+b@x.com"]
+        );
         assert_eq!(p.verb.as_deref(), Some("send"));
         let p = RestPath::parse("/v1/accounts/A1/customers:import").expect("parses");
         assert_eq!(p.segs(), ["v1", "accounts", "A1", "customers"]);
@@ -243,7 +292,11 @@ mod tests {
         assert_eq!(q.get(&["orderBy"]), Some("email desc"));
         assert!(q.enums_as_int());
         assert!(q.check_known(&["orderBy"]).is_ok());
-        assert!(Query::parse(Some("colour=red")).check_known(&["orderBy"]).is_err());
+        assert!(
+            Query::parse(Some("colour=red"))
+                .check_known(&["orderBy"])
+                .is_err()
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ impl Filter {
             // guess: domains compare case-insensitively (DNS names are), other keys exactly.
             Filter::Eq(Key::Domain, v) => field(Key::Domain).eq_ignore_ascii_case(v),
             Filter::Eq(k, v) => field(*k) == v,
-            Filter::Prefix(k, p) => field(*k).to_ascii_lowercase().starts_with(&p.to_ascii_lowercase()),
+            Filter::Prefix(k, p) => field(*k)
+                .to_ascii_lowercase()
+                .starts_with(&p.to_ascii_lowercase()),
             Filter::And(fs) => fs.iter().all(|f| f.matches(s)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches(s)),
         }
@@ -53,7 +55,11 @@ pub fn parse(input: &str) -> ApiResult<Option<Filter>> {
     if input.trim().is_empty() {
         return Ok(None);
     }
-    let mut p = Parser { chars: input.chars().collect(), pos: 0, input };
+    let mut p = Parser {
+        chars: input.chars().collect(),
+        pos: 0,
+        input,
+    };
     let f = p.expr()?;
     p.skip_ws();
     if p.pos < p.chars.len() {
@@ -72,7 +78,11 @@ impl Parser<'_> {
     fn error(&self, what: &str) -> ApiError {
         ApiError::invalid_field(
             "filter",
-            format!("malformed filter `{}` at position {}: {what}", self.input, self.pos + 1),
+            format!(
+                "malformed filter `{}` at position {}: {what}",
+                self.input,
+                self.pos + 1
+            ),
         )
     }
 
@@ -88,7 +98,10 @@ impl Parser<'_> {
             let end = self.pos + kw.len();
             if end <= self.chars.len() {
                 let word: String = self.chars[self.pos..end].iter().collect();
-                let boundary = self.chars.get(end).is_none_or(|c| c.is_whitespace() || *c == '(');
+                let boundary = self
+                    .chars
+                    .get(end)
+                    .is_none_or(|c| c.is_whitespace() || *c == '(');
                 if word == kw && boundary {
                     self.pos = end;
                     return Some(kw);
@@ -140,12 +153,18 @@ impl Parser<'_> {
             return Ok(f);
         }
         let key_start = self.pos;
-        while self.chars.get(self.pos).is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') {
+        while self
+            .chars
+            .get(self.pos)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
+        {
             self.pos += 1;
         }
         let name: String = self.chars[key_start..self.pos].iter().collect();
         if name.is_empty() {
-            return Err(self.error("expected a key (domain, org_display_name, cloud_identity_id, channel_partner_id)"));
+            return Err(self.error(
+                "expected a key (domain, org_display_name, cloud_identity_id, channel_partner_id)",
+            ));
         }
         let key = match name.to_ascii_lowercase().as_str() {
             "domain" => Key::Domain,
@@ -172,7 +191,9 @@ impl Parser<'_> {
             return Ok(Filter::Eq(key, value));
         }
         if !matches!(key, Key::Domain | Key::OrgDisplayName) {
-            return Err(self.error(&format!("prefix match `:` is only supported on domain and org_display_name, not `{name}`")));
+            return Err(self.error(&format!(
+                "prefix match `:` is only supported on domain and org_display_name, not `{name}`"
+            )));
         }
         let Some(prefix) = value.strip_suffix('*') else {
             return Err(self.error("a prefix match needs a value ending in `*`"));
@@ -214,18 +235,29 @@ mod tests {
     use super::*;
 
     fn subject<'a>(domain: &'a str, org: &'a str) -> Subject<'a> {
-        Subject { domain, org_display_name: org, cloud_identity_id: "C0X", channel_partner_id: "" }
+        Subject {
+            domain,
+            org_display_name: org,
+            cloud_identity_id: "C0X",
+            channel_partner_id: "",
+        }
     }
 
     #[test]
     fn exact_prefix_and_boolean_filters() {
-        let f = parse(r#"domain = "altostrat.com""#).expect("ok").expect("some");
+        let f = parse(r#"domain = "altostrat.com""#)
+            .expect("ok")
+            .expect("some");
         assert!(f.matches(&subject("ALTOSTRAT.com", "")));
         assert!(!f.matches(&subject("example.com", "")));
-        let f = parse(r#"org_display_name : "Alto*" OR domain = "example.com""#).expect("ok").expect("some");
+        let f = parse(r#"org_display_name : "Alto*" OR domain = "example.com""#)
+            .expect("ok")
+            .expect("some");
         assert!(f.matches(&subject("x.com", "Altostrat")));
         assert!(f.matches(&subject("example.com", "Other")));
-        let f = parse(r#"(DOMAIN : "a*" OR domain : "b*") AND cloud_identity_id = "C0X""#).expect("ok").expect("some");
+        let f = parse(r#"(DOMAIN : "a*" OR domain : "b*") AND cloud_identity_id = "C0X""#)
+            .expect("ok")
+            .expect("some");
         assert!(f.matches(&subject("b.com", "")));
         assert_eq!(parse("  ").expect("ok"), None);
     }
@@ -235,7 +267,11 @@ mod tests {
         let err = parse(r#"domain = "a" AND domain = "b" OR domain = "c""#).expect_err("mixed");
         assert!(err.message.contains("position 31"), "{}", err.message);
         let err = parse(r#"colour = "red""#).expect_err("unknown key");
-        assert!(err.message.contains("position 1") && err.message.contains("colour"), "{}", err.message);
+        assert!(
+            err.message.contains("position 1") && err.message.contains("colour"),
+            "{}",
+            err.message
+        );
         let err = parse(r#"domain = "open"#).expect_err("unterminated");
         assert!(err.message.contains("unterminated"), "{}", err.message);
         assert!(parse(r#"cloud_identity_id : "C0*""#).is_err());

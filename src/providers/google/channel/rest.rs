@@ -28,15 +28,28 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
             let resp = service::check_cloud_identity_accounts_exist(app, caller, version, req)?;
             Ok(to_json(&resp, ints))
         }
-        (["accounts", _, "customers"] | ["accounts", _, "channelPartnerLinks", _, "customers"], None) => {
+        (
+            ["accounts", _, "customers"] | ["accounts", _, "channelPartnerLinks", _, "customers"],
+            None,
+        ) => {
             let parent = rest[..rest.len() - 1].join("/");
             match r.method {
                 Method::GET => {
-                    r.query.check_known(&["pageSize", "page_size", "pageToken", "page_token", "filter"])?;
+                    r.query.check_known(&[
+                        "pageSize",
+                        "page_size",
+                        "pageToken",
+                        "page_token",
+                        "filter",
+                    ])?;
                     let req = pb::ListCustomersRequest {
                         parent,
                         page_size: r.query.int(&["pageSize", "page_size"])? as i32,
-                        page_token: r.query.get(&["pageToken", "page_token"]).unwrap_or("").to_string(),
+                        page_token: r
+                            .query
+                            .get(&["pageToken", "page_token"])
+                            .unwrap_or("")
+                            .to_string(),
                         filter: r.query.get(&["filter"]).unwrap_or("").to_string(),
                     };
                     Ok(to_json(&service::list_customers(app, caller, req)?, ints))
@@ -44,34 +57,57 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
                 Method::POST => {
                     r.query.check_known(&[])?;
                     let customer: pb::Customer = parse_body(&r.body)?;
-                    let req = pb::CreateCustomerRequest { parent, customer: Some(customer) };
+                    let req = pb::CreateCustomerRequest {
+                        parent,
+                        customer: Some(customer),
+                    };
                     Ok(to_json(&service::create_customer(app, caller, req)?, ints))
                 }
                 _ => Err(method_not_allowed(r, &[Method::GET, Method::POST])),
             }
         }
-        (["accounts", _, "customers"] | ["accounts", _, "channelPartnerLinks", _, "customers"], Some("import")) => {
+        (
+            ["accounts", _, "customers"] | ["accounts", _, "channelPartnerLinks", _, "customers"],
+            Some("import"),
+        ) => {
             r.allow(&[Method::POST])?;
             r.query.check_known(&[])?;
             let mut req: pb::ImportCustomerRequest = parse_body(&r.body)?;
             req.parent = rest[..rest.len() - 1].join("/");
             Ok(to_json(&service::import_customer(app, caller, req)?, ints))
         }
-        (["accounts", _, "customers", _] | ["accounts", _, "channelPartnerLinks", _, "customers", _], None) => {
+        (
+            ["accounts", _, "customers", _]
+            | ["accounts", _, "channelPartnerLinks", _, "customers", _],
+            None,
+        ) => {
             let name = rest.join("/");
             match r.method {
                 Method::GET => {
                     r.query.check_known(&[])?;
-                    Ok(to_json(&service::get_customer(app, caller, pb::GetCustomerRequest { name })?, ints))
+                    Ok(to_json(
+                        &service::get_customer(app, caller, pb::GetCustomerRequest { name })?,
+                        ints,
+                    ))
                 }
                 Method::PATCH => {
                     r.query.check_known(&["updateMask", "update_mask"])?;
                     let mut customer: pb::Customer = parse_body(&r.body)?;
                     customer.name = name;
-                    let update_mask = r.query.get(&["updateMask", "update_mask"]).map(|m| FieldMask {
-                        paths: m.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
-                    });
-                    let req = pb::UpdateCustomerRequest { customer: Some(customer), update_mask };
+                    let update_mask =
+                        r.query
+                            .get(&["updateMask", "update_mask"])
+                            .map(|m| FieldMask {
+                                paths: m
+                                    .split(',')
+                                    .map(|p| p.trim().to_string())
+                                    .filter(|p| !p.is_empty())
+                                    .collect(),
+                            });
+                    let req = pb::UpdateCustomerRequest {
+                        customer: Some(customer),
+                        update_mask,
+                    };
                     Ok(to_json(&service::update_customer(app, caller, req)?, ints))
                 }
                 Method::DELETE => {
@@ -79,7 +115,10 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
                     service::delete_customer(app, caller, pb::DeleteCustomerRequest { name })?;
                     Ok(json!({}))
                 }
-                _ => Err(method_not_allowed(r, &[Method::GET, Method::PATCH, Method::DELETE])),
+                _ => Err(method_not_allowed(
+                    r,
+                    &[Method::GET, Method::PATCH, Method::DELETE],
+                )),
             }
         }
         (["accounts", _, "customers", _], Some("provisionCloudIdentity")) => {
@@ -92,7 +131,14 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
         }
         (["operations"], None) => {
             r.allow(&[Method::GET])?;
-            r.query.check_known(&["filter", "pageSize", "page_size", "pageToken", "page_token", "name"])?;
+            r.query.check_known(&[
+                "filter",
+                "pageSize",
+                "page_size",
+                "pageToken",
+                "page_token",
+                "name",
+            ])?;
             let (ops, next) = lro::list_operations(
                 app,
                 caller,
@@ -102,8 +148,11 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
             )?;
             let mut out = json!({});
             if !ops.is_empty() {
-                out["operations"] =
-                    ops.iter().map(|op| lro::operation_json(op, Family::Channel, version, ints)).collect::<Vec<_>>().into();
+                out["operations"] = ops
+                    .iter()
+                    .map(|op| lro::operation_json(op, Family::Channel, version, ints))
+                    .collect::<Vec<_>>()
+                    .into();
             }
             if !next.is_empty() {
                 out["nextPageToken"] = next.into();
@@ -128,7 +177,8 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
         (["operations", _, ..], Some("cancel")) => {
             r.allow(&[Method::POST])?;
             r.query.check_known(&[])?;
-            let _: pbjson_types::Empty = parse_body(&r.body).or_else(|_| Ok::<_, ApiError>(Default::default()))?;
+            let _: pbjson_types::Empty =
+                parse_body(&r.body).or_else(|_| Ok::<_, ApiError>(Default::default()))?;
             lro::cancel_operation(app, caller, &rest.join("/"))?;
             Ok(json!({}))
         }

@@ -34,13 +34,19 @@ impl Parent {
     pub fn parse(s: &str, field: &str) -> ApiResult<Parent> {
         let parts: Vec<&str> = s.split('/').collect();
         match parts.as_slice() {
-            ["accounts", a] if valid_id(a) => Ok(Parent { account: a.to_string(), link: None }),
-            ["accounts", a, "channelPartnerLinks", l] if valid_id(a) && valid_id(l) => {
-                Ok(Parent { account: a.to_string(), link: Some(l.to_string()) })
-            }
+            ["accounts", a] if valid_id(a) => Ok(Parent {
+                account: a.to_string(),
+                link: None,
+            }),
+            ["accounts", a, "channelPartnerLinks", l] if valid_id(a) && valid_id(l) => Ok(Parent {
+                account: a.to_string(),
+                link: Some(l.to_string()),
+            }),
             _ => Err(ApiError::invalid_field(
                 field,
-                format!("`{s}` is not accounts/{{account}} or accounts/{{account}}/channelPartnerLinks/{{link}}"),
+                format!(
+                    "`{s}` is not accounts/{{account}} or accounts/{{account}}/channelPartnerLinks/{{link}}"
+                ),
             )),
         }
     }
@@ -59,12 +65,20 @@ impl Parent {
 }
 
 fn valid_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Splits `…/customers/{c}` into its parent and checks the id.
 fn parse_customer_name(name: &str, field: &str) -> ApiResult<Parent> {
-    let bad = || ApiError::invalid_field(field, format!("`{name}` is not a customer name ({{parent}}/customers/{{customer}})"));
+    let bad = || {
+        ApiError::invalid_field(
+            field,
+            format!("`{name}` is not a customer name ({{parent}}/customers/{{customer}})"),
+        )
+    };
     let (parent, id) = name.rsplit_once("/customers/").ok_or_else(bad)?;
     if !valid_id(id) {
         return Err(bad());
@@ -99,13 +113,19 @@ pub fn authorize_any(app: &App, caller: &Caller) -> ApiResult<()> {
     principal(&st.world.google, caller).map(|_| ())
 }
 
-fn principal<'a>(g: &'a GoogleWorld, caller: &Caller) -> ApiResult<&'a crate::world::google::Principal> {
+fn principal<'a>(
+    g: &'a GoogleWorld,
+    caller: &Caller,
+) -> ApiResult<&'a crate::world::google::Principal> {
     let token = caller.bearer.as_deref().ok_or_else(|| {
-        ApiError::unauthenticated("request had no `Authorization: Bearer` token (provmock runs with --auth strict)")
-            .with_reason("CREDENTIALS_MISSING")
+        ApiError::unauthenticated(
+            "request had no `Authorization: Bearer` token (provmock runs with --auth strict)",
+        )
+        .with_reason("CREDENTIALS_MISSING")
     })?;
     g.principal(token).ok_or_else(|| {
-        ApiError::unauthenticated("the bearer token is not known to provmock's fixtures").with_reason("ACCESS_TOKEN_INVALID")
+        ApiError::unauthenticated("the bearer token is not known to provmock's fixtures")
+            .with_reason("ACCESS_TOKEN_INVALID")
     })
 }
 
@@ -115,13 +135,23 @@ fn check_parent_exists(st: &State, parent: &Parent) -> ApiResult<()> {
         return Ok(());
     }
     if !st.world.google.accounts.contains_key(&parent.account) {
-        return Err(ApiError::not_found(format!("reseller account `accounts/{}` not found", parent.account))
-            .with_reason("ACCOUNT_NOT_FOUND"));
+        return Err(ApiError::not_found(format!(
+            "reseller account `accounts/{}` not found",
+            parent.account
+        ))
+        .with_reason("ACCOUNT_NOT_FOUND"));
     }
     if let Some(l) = &parent.link
-        && !st.world.google.partner_links.contains_key(&(parent.account.clone(), l.clone()))
+        && !st
+            .world
+            .google
+            .partner_links
+            .contains_key(&(parent.account.clone(), l.clone()))
     {
-        return Err(ApiError::not_found(format!("channel partner link `{}` not found", parent.name())));
+        return Err(ApiError::not_found(format!(
+            "channel partner link `{}` not found",
+            parent.name()
+        )));
     }
     Ok(())
 }
@@ -139,13 +169,18 @@ pub fn valid_domain(d: &str) -> bool {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()))
 }
 
 pub fn valid_email(e: &str) -> bool {
     match e.rsplit_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && local.len() <= 64 && !local.chars().any(|c| c.is_whitespace() || c == '@') && valid_domain(domain)
+            !local.is_empty()
+                && local.len() <= 64
+                && !local.chars().any(|c| c.is_whitespace() || c == '@')
+                && valid_domain(domain)
         }
         None => false,
     }
@@ -157,7 +192,13 @@ fn email_domain(e: &str) -> &str {
 
 fn check_len(field: &str, v: &str) -> ApiResult<()> {
     if v.chars().count() > MAX_TEXT {
-        return Err(ApiError::invalid_field(field, format!("is {} characters long; at most {MAX_TEXT} are accepted", v.chars().count())));
+        return Err(ApiError::invalid_field(
+            field,
+            format!(
+                "is {} characters long; at most {MAX_TEXT} are accepted",
+                v.chars().count()
+            ),
+        ));
     }
     Ok(())
 }
@@ -177,30 +218,51 @@ fn validate_customer(c: &pb::Customer) -> ApiResult<()> {
     if c.org_display_name.trim().is_empty() {
         return Err(ApiError::invalid_field("orgDisplayName", "is required"));
     }
-    let addr = c.org_postal_address.as_ref().ok_or_else(|| ApiError::invalid_field("orgPostalAddress", "is required"))?;
+    let addr = c
+        .org_postal_address
+        .as_ref()
+        .ok_or_else(|| ApiError::invalid_field("orgPostalAddress", "is required"))?;
     if addr.region_code.is_empty() {
-        return Err(ApiError::invalid_field("orgPostalAddress.regionCode", "is required"));
+        return Err(ApiError::invalid_field(
+            "orgPostalAddress.regionCode",
+            "is required",
+        ));
     }
     if addr.region_code.len() != 2 || !addr.region_code.chars().all(|c| c.is_ascii_uppercase()) {
         return Err(ApiError::invalid_field(
             "orgPostalAddress.regionCode",
-            format!("`{}` is not a CLDR region code such as `US`", addr.region_code),
+            format!(
+                "`{}` is not a CLDR region code such as `US`",
+                addr.region_code
+            ),
         ));
     }
     if addr.postal_code.is_empty() {
-        return Err(ApiError::invalid_field("orgPostalAddress.postalCode", "is required"));
+        return Err(ApiError::invalid_field(
+            "orgPostalAddress.postalCode",
+            "is required",
+        ));
     }
     if addr.address_lines.iter().all(|l| l.trim().is_empty()) {
-        return Err(ApiError::invalid_field("orgPostalAddress.addressLines", "at least one address line is required"));
+        return Err(ApiError::invalid_field(
+            "orgPostalAddress.addressLines",
+            "at least one address line is required",
+        ));
     }
     if c.domain.is_empty() {
         return Err(ApiError::invalid_field("domain", "is required"));
     }
     if !valid_domain(&c.domain) {
-        return Err(ApiError::invalid_field("domain", format!("`{}` is not a valid domain name", c.domain)));
+        return Err(ApiError::invalid_field(
+            "domain",
+            format!("`{}` is not a valid domain name", c.domain),
+        ));
     }
     if !c.alternate_email.is_empty() && !valid_email(&c.alternate_email) {
-        return Err(ApiError::invalid_field("alternateEmail", format!("`{}` is not a valid email address", c.alternate_email)));
+        return Err(ApiError::invalid_field(
+            "alternateEmail",
+            format!("`{}` is not a valid email address", c.alternate_email),
+        ));
     }
     if let Some(contact) = &c.primary_contact_info {
         for (field, v) in [
@@ -222,7 +284,10 @@ fn validate_customer(c: &pb::Customer) -> ApiResult<()> {
             if !email_domain(&contact.email).eq_ignore_ascii_case(&c.domain) {
                 return Err(ApiError::invalid_field(
                     "primaryContactInfo.email",
-                    format!("`{}` is not in the customer's domain `{}`", contact.email, c.domain),
+                    format!(
+                        "`{}` is not in the customer's domain `{}`",
+                        contact.email, c.domain
+                    ),
                 )
                 .with_reason("DOMAIN_MISMATCH"));
             }
@@ -231,7 +296,10 @@ fn validate_customer(c: &pb::Customer) -> ApiResult<()> {
     if pb::customer::CustomerAttestationState::try_from(c.customer_attestation_state).is_err() {
         return Err(ApiError::invalid_field(
             "customerAttestationState",
-            format!("{} is not a CustomerAttestationState", c.customer_attestation_state),
+            format!(
+                "{} is not a CustomerAttestationState",
+                c.customer_attestation_state
+            ),
         ));
     }
     Ok(())
@@ -253,13 +321,18 @@ pub fn cloud_identity_info(ci: &CloudIdentity) -> pb::CloudIdentityInfo {
 }
 
 fn timestamp(t: DateTime<Utc>) -> pbjson_types::Timestamp {
-    pbjson_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+    pbjson_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
 }
 
 /// The Customer as the API shows it: Cloud Identity data comes live from the directory.
 pub fn customer_proto(g: &GoogleWorld, c: &Customer) -> pb::Customer {
     let contact = c.primary_contact_info.clone().map(|mut ci| {
-        ci.display_name = format!("{} {}", ci.first_name, ci.last_name).trim().to_string();
+        ci.display_name = format!("{} {}", ci.first_name, ci.last_name)
+            .trim()
+            .to_string();
         ci
     });
     pb::Customer {
@@ -273,7 +346,11 @@ pub fn customer_proto(g: &GoogleWorld, c: &Customer) -> pb::Customer {
         update_time: Some(timestamp(c.update_time)),
         cloud_identity_id: c.cloud_identity_id.clone().unwrap_or_default(),
         language_code: c.language_code.clone(),
-        cloud_identity_info: c.cloud_identity_id.as_ref().and_then(|id| g.identities.get(id)).map(cloud_identity_info),
+        cloud_identity_info: c
+            .cloud_identity_id
+            .as_ref()
+            .and_then(|id| g.identities.get(id))
+            .map(cloud_identity_info),
         channel_partner_id: c.channel_partner_id.clone(),
         correlation_id: c.correlation_id.clone(),
         customer_attestation_state: c.customer_attestation_state,
@@ -286,14 +363,22 @@ fn customer_not_found(name: &str) -> ApiError {
 
 // ---------- methods ----------
 
-pub fn list_customers(app: &App, caller: &Caller, req: pb::ListCustomersRequest) -> ApiResult<pb::ListCustomersResponse> {
+pub fn list_customers(
+    app: &App,
+    caller: &Caller,
+    req: pb::ListCustomersRequest,
+) -> ApiResult<pb::ListCustomersResponse> {
     let parent = Parent::parse(&req.parent, "parent")?;
     authorize(app, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 10, 50, "pageSize")?;
     let filter = filter::parse(&req.filter)?;
     let fp = paging::fingerprint(&[&parent.name(), &req.filter]);
     let prefix = format!("{}/", parent.customers());
-    let start = if req.page_token.is_empty() { prefix.clone() } else { paging::decode(&req.page_token, &fp, "pageToken")? };
+    let start = if req.page_token.is_empty() {
+        prefix.clone()
+    } else {
+        paging::decode(&req.page_token, &fp, "pageToken")?
+    };
 
     let st = app.lock();
     check_parent_exists(&st, &parent)?;
@@ -301,7 +386,9 @@ pub fn list_customers(app: &App, caller: &Caller, req: pb::ListCustomersRequest)
     let mut customers = Vec::with_capacity(size);
     let mut more = false;
     let mut last = String::new();
-    let range = g.customers.range::<String, _>((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded));
+    let range = g
+        .customers
+        .range::<String, _>((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded));
     for (name, c) in range {
         if !name.starts_with(&prefix) {
             break;
@@ -327,27 +414,53 @@ pub fn list_customers(app: &App, caller: &Caller, req: pb::ListCustomersRequest)
         last = name.clone();
         customers.push(customer_proto(g, c));
     }
-    let next_page_token = if more { paging::encode(&fp, &last) } else { String::new() };
-    Ok(pb::ListCustomersResponse { customers, next_page_token })
+    let next_page_token = if more {
+        paging::encode(&fp, &last)
+    } else {
+        String::new()
+    };
+    Ok(pb::ListCustomersResponse {
+        customers,
+        next_page_token,
+    })
 }
 
-pub fn get_customer(app: &App, caller: &Caller, req: pb::GetCustomerRequest) -> ApiResult<pb::Customer> {
+pub fn get_customer(
+    app: &App,
+    caller: &Caller,
+    req: pb::GetCustomerRequest,
+) -> ApiResult<pb::Customer> {
     let parent = parse_customer_name(&req.name, "name")?;
     authorize(app, caller, &parent.account)?;
     let st = app.lock();
-    let c = st.world.google.customers.get(&req.name).ok_or_else(|| customer_not_found(&req.name))?;
+    let c = st
+        .world
+        .google
+        .customers
+        .get(&req.name)
+        .ok_or_else(|| customer_not_found(&req.name))?;
     Ok(customer_proto(&st.world.google, c))
 }
 
-pub fn create_customer(app: &App, caller: &Caller, req: pb::CreateCustomerRequest) -> ApiResult<pb::Customer> {
+pub fn create_customer(
+    app: &App,
+    caller: &Caller,
+    req: pb::CreateCustomerRequest,
+) -> ApiResult<pb::Customer> {
     let parent = Parent::parse(&req.parent, "parent")?;
     authorize(app, caller, &parent.account)?;
-    let input = req.customer.ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
+    let input = req
+        .customer
+        .ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
     validate_customer(&input)?;
     let now = app.clock.now();
     let mut st = app.lock();
     check_parent_exists(&st, &parent)?;
-    if let Some(existing) = st.world.google.customer_by_domain(&parent.customers(), &input.domain) {
+    if let Some(existing) = st
+        .world
+        .google
+        .customer_by_domain(&parent.name(), &input.domain)
+    {
         return Err(ApiError::already_exists(format!(
             "a customer with domain `{}` already exists under `{}`: `{}`",
             input.domain,
@@ -397,7 +510,13 @@ const UPDATABLE: &[&str] = &[
     "correlation_id",
     "customer_attestation_state",
 ];
-const OUTPUT_ONLY: &[&str] = &["name", "create_time", "update_time", "cloud_identity_id", "cloud_identity_info"];
+const OUTPUT_ONLY: &[&str] = &[
+    "name",
+    "create_time",
+    "update_time",
+    "cloud_identity_id",
+    "cloud_identity_info",
+];
 
 fn snake(path: &str) -> String {
     let mut out = String::new();
@@ -412,8 +531,14 @@ fn snake(path: &str) -> String {
     out
 }
 
-pub fn update_customer(app: &App, caller: &Caller, req: pb::UpdateCustomerRequest) -> ApiResult<pb::Customer> {
-    let input = req.customer.ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
+pub fn update_customer(
+    app: &App,
+    caller: &Caller,
+    req: pb::UpdateCustomerRequest,
+) -> ApiResult<pb::Customer> {
+    let input = req
+        .customer
+        .ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
     let parent = parse_customer_name(&input.name, "customer.name")?;
     authorize(app, caller, &parent.account)?;
     // guess: without an updateMask every updatable field present (non-empty) in the body is updated, so a client
@@ -431,7 +556,10 @@ pub fn update_customer(app: &App, caller: &Caller, req: pb::UpdateCustomerReques
                 ("language_code", !input.language_code.is_empty()),
                 ("channel_partner_id", !input.channel_partner_id.is_empty()),
                 ("correlation_id", !input.correlation_id.is_empty()),
-                ("customer_attestation_state", input.customer_attestation_state != 0),
+                (
+                    "customer_attestation_state",
+                    input.customer_attestation_state != 0,
+                ),
             ];
             for (k, yes) in present {
                 if yes {
@@ -444,16 +572,28 @@ pub fn update_customer(app: &App, caller: &Caller, req: pb::UpdateCustomerReques
     for p in &paths {
         let top = p.split('.').next().unwrap_or("");
         if OUTPUT_ONLY.contains(&top) {
-            return Err(ApiError::invalid_field("updateMask", format!("`{p}` is output only and cannot be updated")));
+            return Err(ApiError::invalid_field(
+                "updateMask",
+                format!("`{p}` is output only and cannot be updated"),
+            ));
         }
         if !UPDATABLE.contains(&top) {
-            return Err(ApiError::invalid_field("updateMask", format!("unknown field path `{p}` in update mask")));
+            return Err(ApiError::invalid_field(
+                "updateMask",
+                format!("unknown field path `{p}` in update mask"),
+            ));
         }
     }
 
     let now = app.clock.now();
     let mut st = app.lock();
-    let current = st.world.google.customers.get(&input.name).cloned().ok_or_else(|| customer_not_found(&input.name))?;
+    let current = st
+        .world
+        .google
+        .customers
+        .get(&input.name)
+        .cloned()
+        .ok_or_else(|| customer_not_found(&input.name))?;
     let mut next = customer_proto(&st.world.google, &current);
     for p in &paths {
         apply_path(&mut next, &input, p)?;
@@ -467,7 +607,11 @@ pub fn update_customer(app: &App, caller: &Caller, req: pb::UpdateCustomerReques
                 current.cloud_identity_id.as_deref().unwrap_or("")
             )));
         }
-        if let Some(other) = st.world.google.customer_by_domain(current.parent(), &next.domain) {
+        if let Some(other) = st
+            .world
+            .google
+            .customer_by_domain(current.parent(), &next.domain)
+        {
             return Err(ApiError::already_exists(format!(
                 "a customer with domain `{}` already exists: `{}`",
                 next.domain, other.name
@@ -508,9 +652,13 @@ fn apply_path(dst: &mut pb::Customer, src: &pb::Customer, path: &str) -> ApiResu
         ("language_code", None) => dst.language_code = src.language_code.clone(),
         ("channel_partner_id", None) => dst.channel_partner_id = src.channel_partner_id.clone(),
         ("correlation_id", None) => dst.correlation_id = src.correlation_id.clone(),
-        ("customer_attestation_state", None) => dst.customer_attestation_state = src.customer_attestation_state,
+        ("customer_attestation_state", None) => {
+            dst.customer_attestation_state = src.customer_attestation_state
+        }
         ("org_postal_address", None) => dst.org_postal_address = src.org_postal_address.clone(),
-        ("primary_contact_info", None) => dst.primary_contact_info = src.primary_contact_info.clone(),
+        ("primary_contact_info", None) => {
+            dst.primary_contact_info = src.primary_contact_info.clone()
+        }
         ("org_postal_address", Some(f)) => {
             let s = src.org_postal_address.clone().unwrap_or_default();
             let d = dst.org_postal_address.get_or_insert_with(Default::default);
@@ -525,49 +673,88 @@ fn apply_path(dst: &mut pb::Customer, src: &pb::Customer, path: &str) -> ApiResu
                 "address_lines" => d.address_lines = s.address_lines,
                 "recipients" => d.recipients = s.recipients,
                 "organization" => d.organization = s.organization,
-                _ => return Err(ApiError::invalid_field("updateMask", format!("unknown field path `{path}` in update mask"))),
+                _ => {
+                    return Err(ApiError::invalid_field(
+                        "updateMask",
+                        format!("unknown field path `{path}` in update mask"),
+                    ));
+                }
             }
         }
         ("primary_contact_info", Some(f)) => {
             let s = src.primary_contact_info.clone().unwrap_or_default();
-            let d = dst.primary_contact_info.get_or_insert_with(Default::default);
+            let d = dst
+                .primary_contact_info
+                .get_or_insert_with(Default::default);
             match f {
                 "first_name" => d.first_name = s.first_name,
                 "last_name" => d.last_name = s.last_name,
                 "email" => d.email = s.email,
                 "title" => d.title = s.title,
                 "phone" => d.phone = s.phone,
-                _ => return Err(ApiError::invalid_field("updateMask", format!("unknown field path `{path}` in update mask"))),
+                _ => {
+                    return Err(ApiError::invalid_field(
+                        "updateMask",
+                        format!("unknown field path `{path}` in update mask"),
+                    ));
+                }
             }
         }
-        _ => return Err(ApiError::invalid_field("updateMask", format!("unknown field path `{path}` in update mask"))),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "updateMask",
+                format!("unknown field path `{path}` in update mask"),
+            ));
+        }
     }
     Ok(())
 }
 
-pub fn delete_customer(app: &App, caller: &Caller, req: pb::DeleteCustomerRequest) -> ApiResult<()> {
+pub fn delete_customer(
+    app: &App,
+    caller: &Caller,
+    req: pb::DeleteCustomerRequest,
+) -> ApiResult<()> {
     let parent = parse_customer_name(&req.name, "name")?;
     authorize(app, caller, &parent.account)?;
     let mut st = app.lock();
-    let c = st.world.google.customers.get(&req.name).ok_or_else(|| customer_not_found(&req.name))?;
+    let c = st
+        .world
+        .google
+        .customers
+        .get(&req.name)
+        .ok_or_else(|| customer_not_found(&req.name))?;
     if let Some(op) = &c.provisioning_operation {
         return Err(ApiError::failed_precondition(format!(
             "customer `{}` cannot be deleted while operation `{op}` provisions its Cloud Identity",
             req.name
         ))
-        .with_precondition("PROVISIONING", req.name.clone(), "a Cloud Identity is being provisioned"));
+        .with_precondition(
+            "PROVISIONING",
+            req.name.clone(),
+            "a Cloud Identity is being provisioned",
+        ));
     }
     st.world.google.remove_customer(&req.name);
     Ok(())
 }
 
-pub fn import_customer(app: &App, caller: &Caller, req: pb::ImportCustomerRequest) -> ApiResult<pb::Customer> {
+pub fn import_customer(
+    app: &App,
+    caller: &Caller,
+    req: pb::ImportCustomerRequest,
+) -> ApiResult<pb::Customer> {
     use pb::import_customer_request::CustomerIdentity as Key;
     let parent = Parent::parse(&req.parent, "parent")?;
     authorize(app, caller, &parent.account)?;
     let key = req.customer_identity.clone().ok_or_else(|| {
-        ApiError::invalid_argument("exactly one of `domain`, `cloudIdentityId` or `primaryAdminEmail` must be set")
-            .with_violation("customerIdentity", "none of domain, cloudIdentityId, primaryAdminEmail was set")
+        ApiError::invalid_argument(
+            "exactly one of `domain`, `cloudIdentityId` or `primaryAdminEmail` must be set",
+        )
+        .with_violation(
+            "customerIdentity",
+            "none of domain, cloudIdentityId, primaryAdminEmail was set",
+        )
     })?;
     let (field, value) = match &key {
         Key::Domain(d) => ("domain", d),
@@ -583,7 +770,11 @@ pub fn import_customer(app: &App, caller: &Caller, req: pb::ImportCustomerReques
         if target != parent {
             return Err(ApiError::invalid_field(
                 "customer",
-                format!("`{}` is not under the parent `{}`", req.customer, parent.name()),
+                format!(
+                    "`{}` is not under the parent `{}`",
+                    req.customer,
+                    parent.name()
+                ),
             ));
         }
     }
@@ -599,7 +790,8 @@ pub fn import_customer(app: &App, caller: &Caller, req: pb::ImportCustomerReques
     }
     .cloned()
     .ok_or_else(|| {
-        ApiError::not_found(format!("no Cloud Identity found for {field} `{value}`")).with_reason("CLOUD_IDENTITY_NOT_FOUND")
+        ApiError::not_found(format!("no Cloud Identity found for {field} `{value}`"))
+            .with_reason("CLOUD_IDENTITY_NOT_FOUND")
     })?;
 
     let account_ref = format!("accounts/{}", parent.account);
@@ -612,14 +804,22 @@ pub fn import_customer(app: &App, caller: &Caller, req: pb::ImportCustomerReques
             .with_reason("AUTH_TOKEN_REQUIRED"));
         }
         if !ci.token_matches(&req.auth_token) {
-            return Err(ApiError::invalid_field("authToken", format!("authToken for Cloud Identity `{}` is invalid or expired", ci.id))
-                .with_reason("INVALID_AUTH_TOKEN"));
+            return Err(ApiError::invalid_field(
+                "authToken",
+                format!(
+                    "authToken for Cloud Identity `{}` is invalid or expired",
+                    ci.id
+                ),
+            )
+            .with_reason("INVALID_AUTH_TOKEN"));
         }
     }
 
     let customers = parent.customers();
-    let linked = g.customer_by_identity(&customers, &ci.id).cloned();
-    let same_domain = g.customer_by_domain(&customers, &ci.primary_domain).cloned();
+    let linked = g.customer_by_identity(&parent.name(), &ci.id).cloned();
+    let same_domain = g
+        .customer_by_domain(&parent.name(), &ci.primary_domain)
+        .cloned();
     let existing = linked.or(same_domain);
     if let Some(existing) = &existing
         && !req.overwrite_if_exists
@@ -640,7 +840,10 @@ pub fn import_customer(app: &App, caller: &Caller, req: pb::ImportCustomerReques
         )));
     }
     if existing.is_none() && !req.customer.is_empty() && g.customers.contains_key(&req.customer) {
-        return Err(ApiError::already_exists(format!("customer `{}` already exists for another domain", req.customer)));
+        return Err(ApiError::already_exists(format!(
+            "customer `{}` already exists for another domain",
+            req.customer
+        )));
     }
 
     let name = match (&existing, req.customer.is_empty()) {
@@ -653,7 +856,10 @@ pub fn import_customer(app: &App, caller: &Caller, req: pb::ImportCustomerReques
             }
         },
     };
-    let channel_partner_id = parent.link.clone().unwrap_or(req.channel_partner_id.clone());
+    let channel_partner_id = parent
+        .link
+        .clone()
+        .unwrap_or(req.channel_partner_id.clone());
     let admin = &ci.admin;
     let customer = Customer {
         name,
@@ -674,8 +880,14 @@ pub fn import_customer(app: &App, caller: &Caller, req: pb::ImportCustomerReques
         cloud_identity_id: Some(ci.id.clone()),
         language_code: ci.language_code.clone(),
         channel_partner_id,
-        correlation_id: existing.as_ref().map(|e| e.correlation_id.clone()).unwrap_or_default(),
-        customer_attestation_state: existing.as_ref().map(|e| e.customer_attestation_state).unwrap_or(0),
+        correlation_id: existing
+            .as_ref()
+            .map(|e| e.correlation_id.clone())
+            .unwrap_or_default(),
+        customer_attestation_state: existing
+            .as_ref()
+            .map(|e| e.customer_attestation_state)
+            .unwrap_or(0),
         provisioning_operation: None,
     };
     if let Some(ci_mut) = st.world.google.identities.get_mut(&ci.id) {
@@ -707,16 +919,18 @@ pub fn provision_cloud_identity(
     if parent.link.is_some() {
         return Err(ApiError::invalid_field(
             "customer",
-            format!("`{}`: provisionCloudIdentity takes accounts/{{a}}/customers/{{c}}", req.customer),
+            format!(
+                "`{}`: provisionCloudIdentity takes accounts/{{a}}/customers/{{c}}",
+                req.customer
+            ),
         ));
     }
     authorize(app, caller, &parent.account)?;
     let info = req.cloud_identity_info.clone().unwrap_or_default();
     let customer_type = match pb::cloud_identity_info::CustomerType::try_from(info.customer_type) {
         // guess: an unspecified type provisions a DOMAIN customer, the common case.
-        Ok(pb::cloud_identity_info::CustomerType::Unspecified) | Ok(pb::cloud_identity_info::CustomerType::Domain) => {
-            CustomerType::Domain
-        }
+        Ok(pb::cloud_identity_info::CustomerType::Unspecified)
+        | Ok(pb::cloud_identity_info::CustomerType::Domain) => CustomerType::Domain,
         Ok(pb::cloud_identity_info::CustomerType::Team) => CustomerType::Team,
         Err(_) => {
             return Err(ApiError::invalid_field(
@@ -725,14 +939,23 @@ pub fn provision_cloud_identity(
             ));
         }
     };
-    let user = req.user.clone().ok_or_else(|| ApiError::invalid_field("user", "the admin user is required"))?;
+    let user = req
+        .user
+        .clone()
+        .ok_or_else(|| ApiError::invalid_field("user", "the admin user is required"))?;
     if user.email.is_empty() {
         return Err(ApiError::invalid_field("user.email", "is required"));
     }
     if !valid_email(&user.email) {
-        return Err(ApiError::invalid_field("user.email", format!("`{}` is not a valid email address", user.email)));
+        return Err(ApiError::invalid_field(
+            "user.email",
+            format!("`{}` is not a valid email address", user.email),
+        ));
     }
-    for (field, v) in [("user.givenName", &user.given_name), ("user.familyName", &user.family_name)] {
+    for (field, v) in [
+        ("user.givenName", &user.given_name),
+        ("user.familyName", &user.family_name),
+    ] {
         check_len(field, v)?;
     }
     if !info.alternate_email.is_empty() && !valid_email(&info.alternate_email) {
@@ -744,10 +967,19 @@ pub fn provision_cloud_identity(
 
     let now = app.clock.now();
     let mut st = app.lock();
-    let customer = st.world.google.customers.get(&req.customer).cloned().ok_or_else(|| customer_not_found(&req.customer))?;
+    let customer = st
+        .world
+        .google
+        .customers
+        .get(&req.customer)
+        .cloned()
+        .ok_or_else(|| customer_not_found(&req.customer))?;
     if let Some(ci) = &customer.cloud_identity_id {
-        return Err(ApiError::already_exists(format!("customer `{}` already has Cloud Identity `{ci}`", customer.name))
-            .with_reason("CLOUD_IDENTITY_ALREADY_EXISTS"));
+        return Err(ApiError::already_exists(format!(
+            "customer `{}` already has Cloud Identity `{ci}`",
+            customer.name
+        ))
+        .with_reason("CLOUD_IDENTITY_ALREADY_EXISTS"));
     }
     if let Some(op) = &customer.provisioning_operation {
         return Err(ApiError::failed_precondition(format!(
@@ -756,10 +988,15 @@ pub fn provision_cloud_identity(
         )));
     }
     // guess: a DOMAIN customer's admin must be in the customer's domain.
-    if customer_type == CustomerType::Domain && !email_domain(&user.email).eq_ignore_ascii_case(&customer.domain) {
+    if customer_type == CustomerType::Domain
+        && !email_domain(&user.email).eq_ignore_ascii_case(&customer.domain)
+    {
         return Err(ApiError::invalid_field(
             "user.email",
-            format!("`{}` is not in the customer's domain `{}`", user.email, customer.domain),
+            format!(
+                "`{}` is not in the customer's domain `{}`",
+                user.email, customer.domain
+            ),
         ));
     }
     check_directory_free(&st.world.google, &customer.domain, &user.email)?;
@@ -774,14 +1011,21 @@ pub fn provision_cloud_identity(
     if req.validate_only {
         // guess: a validate-only request returns an operation that is already done and changes nothing.
         op.done = true;
-        op.response = Some(AnyJson::new("google.cloud.channel.v1.Customer", to_value(&customer_proto(&st.world.google, &customer))));
+        op.response = Some(AnyJson::new(
+            "google.cloud.channel.v1.Customer",
+            to_value(&customer_proto(&st.world.google, &customer)),
+        ));
         st.ops.restore(op.clone());
         return Ok(op);
     }
     let action = ProvisionAction {
         customer: customer.name.clone(),
         customer_type,
-        admin: AdminUser { email: user.email, given_name: user.given_name, family_name: user.family_name },
+        admin: AdminUser {
+            email: user.email,
+            given_name: user.given_name,
+            family_name: user.family_name,
+        },
         alternate_email: info.alternate_email,
         phone_number: info.phone_number,
         language_code: info.language_code,
@@ -792,7 +1036,11 @@ pub fn provision_cloud_identity(
         c.provisioning_operation = Some(name.clone());
     }
     app.schedule(&mut st, op);
-    st.ops.ops.get(&name).cloned().ok_or_else(|| ApiError::internal(format!("operation `{name}` vanished")))
+    st.ops
+        .ops
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| ApiError::internal(format!("operation `{name}` vanished")))
 }
 
 fn check_directory_free(g: &GoogleWorld, domain: &str, admin: &str) -> ApiResult<()> {
@@ -818,12 +1066,18 @@ fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
 }
 
 /// Finishing a provision operation: the Cloud Identity is created in the directory and linked to the customer.
-pub fn complete_provision(st: &mut State, op: &Operation, now: DateTime<Utc>) -> ApiResult<Option<AnyJson>> {
+pub fn complete_provision(
+    st: &mut State,
+    op: &Operation,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<AnyJson>> {
     let action: ProvisionAction = op
         .action
         .clone()
         .and_then(|a| serde_json::from_value(a).ok())
-        .ok_or_else(|| ApiError::internal(format!("operation `{}` has no provision action", op.name)))?;
+        .ok_or_else(|| {
+            ApiError::internal(format!("operation `{}` has no provision action", op.name))
+        })?;
     let customer = st
         .world
         .google
@@ -831,7 +1085,10 @@ pub fn complete_provision(st: &mut State, op: &Operation, now: DateTime<Utc>) ->
         .get(&action.customer)
         .cloned()
         .ok_or_else(|| customer_not_found(&action.customer))?;
-    let cleared = Customer { provisioning_operation: None, ..customer.clone() };
+    let cleared = Customer {
+        provisioning_operation: None,
+        ..customer.clone()
+    };
     if let Err(e) = check_directory_free(&st.world.google, &customer.domain, &action.admin.email) {
         st.world.google.put_customer(cleared);
         return Err(e);
@@ -854,22 +1111,38 @@ pub fn complete_provision(st: &mut State, op: &Operation, now: DateTime<Utc>) ->
         admin: action.admin,
         alternate_email: action.alternate_email,
         phone_number: action.phone_number,
-        language_code: if action.language_code.is_empty() { "en".into() } else { action.language_code },
+        language_code: if action.language_code.is_empty() {
+            "en".into()
+        } else {
+            action.language_code
+        },
         edu_data: action.edu_data,
         auth_token: None,
         auth_token_sha256: None,
         authorized_accounts: BTreeSet::from([account.clone()]),
         provisioned_by: Some(account),
     });
-    let linked = Customer { cloud_identity_id: Some(id), update_time: now, ..cleared };
+    let linked = Customer {
+        cloud_identity_id: Some(id),
+        update_time: now,
+        ..cleared
+    };
     let out = customer_proto(&st.world.google, &linked);
     st.world.google.put_customer(linked);
-    Ok(Some(AnyJson::new("google.cloud.channel.v1.Customer", to_value(&out))))
+    Ok(Some(AnyJson::new(
+        "google.cloud.channel.v1.Customer",
+        to_value(&out),
+    )))
 }
 
 /// A failed or cancelled provision leaves the customer as it was, free to be provisioned again.
 pub fn abort_provision(st: &mut State, op: &Operation) {
-    let customer = op.action.as_ref().and_then(|a| a.get("customer")).and_then(|c| c.as_str()).map(str::to_string);
+    let customer = op
+        .action
+        .as_ref()
+        .and_then(|a| a.get("customer"))
+        .and_then(|c| c.as_str())
+        .map(str::to_string);
     if let Some(name) = customer
         && let Some(c) = st.world.google.customers.get_mut(&name)
         && c.provisioning_operation.as_deref() == Some(op.name.as_str())
@@ -879,7 +1152,9 @@ pub fn abort_provision(st: &mut State, op: &Operation) {
 }
 
 fn customer_account_ref(name: &str) -> String {
-    crate::world::customer_account(name).map(|a| format!("accounts/{a}")).unwrap_or_default()
+    crate::world::customer_account(name)
+        .map(|a| format!("accounts/{a}"))
+        .unwrap_or_default()
 }
 
 pub fn check_cloud_identity_accounts_exist(
@@ -890,14 +1165,20 @@ pub fn check_cloud_identity_accounts_exist(
 ) -> ApiResult<pb::CheckCloudIdentityAccountsExistResponse> {
     let parent = Parent::parse(&req.parent, "parent")?;
     if parent.link.is_some() {
-        return Err(ApiError::invalid_field("parent", format!("`{}` must be accounts/{{account}}", req.parent)));
+        return Err(ApiError::invalid_field(
+            "parent",
+            format!("`{}` must be accounts/{{account}}", req.parent),
+        ));
     }
     authorize(app, caller, &parent.account)?;
     if req.domain.is_empty() {
         return Err(ApiError::invalid_field("domain", "is required"));
     }
     if !valid_domain(&req.domain) {
-        return Err(ApiError::invalid_field("domain", format!("`{}` is not a valid domain name", req.domain)));
+        return Err(ApiError::invalid_field(
+            "domain",
+            format!("`{}` is not a valid domain name", req.domain),
+        ));
     }
     if !req.primary_admin_email.is_empty() && !valid_email(&req.primary_admin_email) {
         return Err(ApiError::invalid_field(
@@ -910,15 +1191,26 @@ pub fn check_cloud_identity_accounts_exist(
     let g = &st.world.google;
     let mut accounts = Vec::new();
     let found = g.identity_by_domain(&req.domain).filter(|ci| {
-        req.primary_admin_email.is_empty() || ci.admin.email.eq_ignore_ascii_case(&req.primary_admin_email)
+        req.primary_admin_email.is_empty()
+            || ci
+                .admin
+                .email
+                .eq_ignore_ascii_case(&req.primary_admin_email)
     });
     if let Some(ci) = found {
         let prefix = format!("accounts/{}/", parent.account);
-        let owner = g.customers_of_identity(&ci.id).find(|c| c.name.starts_with(&prefix));
+        let owner = g
+            .customers_of_identity(&ci.id)
+            .find(|c| c.name.starts_with(&prefix));
         let partner_ci = owner.and_then(|c| {
-            let rest = c.name.strip_prefix(&prefix)?.strip_prefix("channelPartnerLinks/")?;
+            let rest = c
+                .name
+                .strip_prefix(&prefix)?
+                .strip_prefix("channelPartnerLinks/")?;
             let link = rest.split('/').next()?;
-            g.partner_links.get(&(parent.account.clone(), link.to_string())).map(|l| l.reseller_cloud_identity_id.clone())
+            g.partner_links
+                .get(&(parent.account.clone(), link.to_string()))
+                .map(|l| l.reseller_cloud_identity_id.clone())
         });
         accounts.push(pb::CloudIdentityCustomerAccount {
             existing: true,
@@ -930,10 +1222,15 @@ pub fn check_cloud_identity_accounts_exist(
         });
     }
     if accounts.is_empty() && version == Version::V1alpha1 {
-        return Err(ApiError::not_found(format!("no Cloud Identity account exists for domain `{}`", req.domain))
-            .with_reason("CLOUD_IDENTITY_NOT_FOUND"));
+        return Err(ApiError::not_found(format!(
+            "no Cloud Identity account exists for domain `{}`",
+            req.domain
+        ))
+        .with_reason("CLOUD_IDENTITY_NOT_FOUND"));
     }
-    Ok(pb::CheckCloudIdentityAccountsExistResponse { cloud_identity_accounts: accounts })
+    Ok(pb::CheckCloudIdentityAccountsExistResponse {
+        cloud_identity_accounts: accounts,
+    })
 }
 
 #[cfg(test)]
@@ -954,9 +1251,15 @@ mod tests {
 
     #[test]
     fn parents_parse_both_shapes() {
-        assert_eq!(Parent::parse("accounts/A1", "parent").expect("ok").link, None);
+        assert_eq!(
+            Parent::parse("accounts/A1", "parent").expect("ok").link,
+            None
+        );
         let p = Parent::parse("accounts/A1/channelPartnerLinks/L1", "parent").expect("ok");
-        assert_eq!(p.customers(), "accounts/A1/channelPartnerLinks/L1/customers");
+        assert_eq!(
+            p.customers(),
+            "accounts/A1/channelPartnerLinks/L1/customers"
+        );
         assert!(Parent::parse("accounts/", "parent").is_err());
         assert!(Parent::parse("projects/p", "parent").is_err());
         let p = parse_customer_name("accounts/A1/customers/c1", "name").expect("ok");
@@ -966,7 +1269,10 @@ mod tests {
 
     #[test]
     fn update_mask_paths_become_snake_case() {
-        assert_eq!(snake("orgPostalAddress.regionCode"), "org_postal_address.region_code");
+        assert_eq!(
+            snake("orgPostalAddress.regionCode"),
+            "org_postal_address.region_code"
+        );
         assert_eq!(snake("domain"), "domain");
     }
 }

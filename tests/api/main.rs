@@ -1,0 +1,9 @@
+//! One test binary for provmock's behaviour over real sockets: `helpers` starts an in-process server on port 0,
+//! each other module is one feature.
+
+mod channel_errors;
+mod channel_grpc;
+mod channel_rest;
+mod control;
+mod helpers;
+mod process;
