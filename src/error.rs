@@ -114,7 +114,7 @@ impl Code {
             501 => Code::Unimplemented,
             503 => Code::Unavailable,
             504 => Code::DeadlineExceeded,
-            400..=499 => Code::FailedPrecondition,
+            402 | 405..=408 | 410..=428 | 430..=498 => Code::FailedPrecondition,
             _ => Code::Internal,
         }
     }

@@ -91,8 +91,8 @@ async fn operations_complete_fail_and_flush_by_name() {
     let done = app
         .post(
             &format!(
-                "/_mock/{}:complete",
-                names[0].replace("operations/", "operations/")
+                "/_mock/operations/{}:complete",
+                names[0].trim_start_matches("operations/")
             ),
             json!({}),
         )
