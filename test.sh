@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The one test command (README "Tests"): format, lints, Rust tests, then the conformance suite with the real SDKs
+# against the release binary. Installs what it needs (a Python venv with the pinned SDKs) on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --locked
+echo "== cargo build --release"
+cargo build --release --locked
+
+echo "== conformance (real SDKs)"
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
+PROVMOCK_BIN="$PWD/target/release/provmock" .venv/bin/python -m pytest -q conformance
