@@ -7,3 +7,4 @@ mod channel_rest;
 mod control;
 mod helpers;
 mod process;
+mod tls;
