@@ -254,6 +254,10 @@ async fn accept_loop(
     let _ = tokio::time::timeout(Duration::from_millis(900), graceful.shutdown()).await;
 }
 
+/// Which listener a request came in on (`http` or `https`), for SCP's signed URLs.
+#[derive(Debug, Clone, Copy)]
+pub struct Scheme(pub &'static str);
+
 /// The remote address of a request (an extension, for logs and the journal).
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);

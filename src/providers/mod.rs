@@ -3,6 +3,7 @@
 //! path, and the operation hooks the engine calls when an operation finishes.
 
 pub mod google;
+pub mod scp;
 
 use axum::body::Body;
 use axum::response::Response;
@@ -24,6 +25,10 @@ pub struct RestRequest {
     pub app: App,
     pub method: Method,
     pub raw_path: String,
+    /// The raw (still percent-encoded) query string, as clients sign it.
+    pub raw_query: Option<String>,
+    /// `http` or `https`: which listener the request came in on.
+    pub scheme: &'static str,
     pub path: RestPath,
     pub query: Query,
     pub headers: HeaderMap,
@@ -89,22 +94,29 @@ pub async fn rest(app: App, req: Request<Body>) -> Response {
         Ok(p) => p,
         Err(e) => return e.render(family, request_id.as_deref()),
     };
+    let scheme = parts
+        .extensions
+        .get::<crate::server::Scheme>()
+        .map(|s| s.0)
+        .unwrap_or("http");
     let r = RestRequest {
         caller: Caller::from_headers(&parts.headers),
         app,
         method: parts.method,
         raw_path,
+        raw_query: parts.uri.query().map(str::to_string),
+        scheme,
         path,
         query: Query::parse(parts.uri.query()),
         headers: parts.headers,
         body,
         request_id,
     };
-    let result = dispatch(&r, family);
-    match result {
-        Ok(v) => google::ok_json(&v),
-        Err(e) => e.render(family, r.request_id.as_deref()),
-    }
+    let result = match family {
+        Family::Scp => scp::rest::route(&r),
+        _ => dispatch(&r, family).map(|v| google::ok_json(&v)),
+    };
+    result.unwrap_or_else(|e| e.render(family, r.request_id.as_deref()))
 }
 
 fn dispatch(r: &RestRequest, family: Family) -> ApiResult<serde_json::Value> {
@@ -113,14 +125,12 @@ fn dispatch(r: &RestRequest, family: Family) -> ApiResult<serde_json::Value> {
         (Family::Channel, Some(v @ (Version::V1 | Version::V1alpha1))) => {
             google::channel::rest::route(r, v)
         }
-        (Family::CloudIdentity | Family::Scp | Family::Yandex, _) => {
-            Err(ApiError::unimplemented(format!(
-                "the {} API is not implemented by this provmock build ({} {})",
-                family.name(),
-                r.method,
-                r.raw_path
-            )))
-        }
+        (Family::CloudIdentity | Family::Yandex, _) => Err(ApiError::unimplemented(format!(
+            "the {} API is not implemented by this provmock build ({} {})",
+            family.name(),
+            r.method,
+            r.raw_path
+        ))),
         _ => Err(route_not_found(r)),
     }
 }
@@ -159,14 +169,19 @@ pub fn complete_operation(
         google::channel::service::PROVISION_KIND => {
             google::channel::service::complete_provision(st, op, now)
         }
+        scp::service::CREATE_KIND => scp::service::complete_create(st, op, now),
         _ => Ok(op.response.clone()),
     }
 }
 
 /// Called by the operation engine when an operation fails or is cancelled: undoes what its start reserved.
-pub fn abort_operation(st: &mut State, op: &Operation, _err: &ApiError, _now: DateTime<Utc>) {
-    if op.kind == google::channel::service::PROVISION_KIND {
-        google::channel::service::abort_provision(st, op);
+pub fn abort_operation(st: &mut State, op: &Operation, _err: &ApiError, now: DateTime<Utc>) {
+    match op.kind.as_str() {
+        google::channel::service::PROVISION_KIND => {
+            google::channel::service::abort_provision(st, op)
+        }
+        scp::service::CREATE_KIND => scp::service::abort_create(st, op, now),
+        _ => {}
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod google;
 pub mod ids;
+pub mod scp;
 
 use std::collections::BTreeSet;
 
@@ -33,6 +34,8 @@ pub struct Document {
     pub clock: Option<ClockSetting>,
     #[serde(default)]
     pub google: GoogleDocument,
+    #[serde(default)]
+    pub scp: scp::ScpDocument,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +82,7 @@ fn problem(path: impl Into<String>, problem: impl Into<String>) -> DocumentError
 pub struct World {
     pub strict: bool,
     pub google: GoogleWorld,
+    pub scp: scp::ScpWorld,
 }
 
 impl Document {
@@ -246,9 +250,11 @@ impl World {
             }
             g.put_customer(c.clone());
         }
+        let scp = scp::ScpWorld::from_document(&doc.scp).map_err(|(path, p)| problem(path, p))?;
         Ok(World {
             strict: doc.strict,
             google: g,
+            scp,
         })
     }
 
@@ -265,6 +271,7 @@ impl World {
                 cloud_identities: g.identities.values().cloned().collect(),
                 customers: g.customers.values().cloned().collect(),
             },
+            scp: self.scp.to_document(),
         }
     }
 }

@@ -7,4 +7,5 @@ mod channel_rest;
 mod control;
 mod helpers;
 mod process;
+mod scp;
 mod tls;

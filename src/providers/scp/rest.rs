@@ -1,0 +1,129 @@
+//! SCP over REST: `POST /v1/accounts` (Cloud Control), `GET /v1/organization-accounts[/{id}]` (Organization) and the
+//! version list at `GET /`. Headers and bodies are parsed here; rules live in `service.rs`.
+
+use axum::response::Response;
+use http::{HeaderValue, Method, StatusCode};
+use serde_json::json;
+
+use super::service::{self, Credentials, ListQuery};
+use super::versions;
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::providers::{RestRequest, method_not_allowed, route_not_found};
+
+fn header(r: &RestRequest, name: &str) -> Option<String> {
+    r.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+}
+
+fn credentials(r: &RestRequest) -> Credentials {
+    let host = header(r, "host").unwrap_or_else(|| "localhost".to_string());
+    Credentials {
+        access_key: header(r, "scp-accesskey"),
+        signature: header(r, "scp-signature"),
+        timestamp: header(r, "scp-timestamp"),
+        client_type: header(r, "scp-clienttype"),
+        account_id: header(r, "scp-accountid"),
+        url: super::signature::rebuild_url(r.scheme, &host, &r.raw_path, r.raw_query.as_deref()),
+        method: r.method.as_str().to_string(),
+    }
+}
+
+fn with_warning(mut resp: Response, warning: Option<String>) -> Response {
+    if let Some(w) = warning.and_then(|w| HeaderValue::from_str(&w).ok()) {
+        resp.headers_mut().insert(http::header::WARNING, w);
+    }
+    resp
+}
+
+fn parse_body(body: &[u8]) -> ApiResult<service::CreateAccountRequest> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_field(
+            "body",
+            "a JSON request body is required",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        ApiError::invalid_argument(format!("invalid request body at `{field}`: {inner}"))
+            .with_violation(field, inner.to_string())
+    })
+}
+
+fn usize_param(r: &RestRequest, name: &str, default: usize, max: usize) -> ApiResult<usize> {
+    match r.query.get(&[name]) {
+        None | Some("") => Ok(default),
+        Some(v) => v.parse::<usize>().map(|n| n.min(max)).map_err(|_| {
+            ApiError::invalid_field(name, format!("`{v}` is not a non-negative integer"))
+        }),
+    }
+}
+
+pub fn route(r: &RestRequest) -> ApiResult<Response> {
+    let segs = r.path.segs();
+    let now = r.app.clock.now();
+    let version = header(r, "scp-api-version");
+    match (segs.as_slice(), r.path.verb.as_deref()) {
+        ([""], None) => {
+            r.allow(&[Method::GET])?;
+            let host = header(r, "host").unwrap_or_else(|| "localhost".to_string());
+            // guess: one base URL serves both services; `/` lists Cloud Control's versions (the account factory).
+            Ok(json_response(
+                StatusCode::OK,
+                &versions::list("cloudcontrol", &format!("{}://{host}", r.scheme)),
+            ))
+        }
+        (["v1", "accounts"], None) => {
+            r.allow(&[Method::POST])?;
+            let negotiated = versions::negotiate(version.as_deref(), "cloudcontrol", now)?;
+            let creator = service::authenticate(&r.app, &credentials(r))?;
+            let req = parse_body(&r.body)?;
+            let created = service::create_account(&r.app, creator, req)?;
+            let body = json!({"account_id": created.account_id, "job_id": created.job_id});
+            Ok(with_warning(
+                json_response(StatusCode::CREATED, &body),
+                negotiated.warning,
+            ))
+        }
+        (["v1", "organization-accounts"], None) => {
+            r.allow(&[Method::GET])?;
+            let negotiated = versions::negotiate(version.as_deref(), "organization", now)?;
+            service::authenticate(&r.app, &credentials(r))?;
+            let q = ListQuery {
+                page: usize_param(r, "page", 0, usize::MAX / 2)?,
+                // guess: at most 1000 per page.
+                size: usize_param(r, "size", 20, 1000)?.max(1),
+                sort: r.query.get(&["sort"]).unwrap_or("").to_string(),
+                name: r.query.get(&["name"]).unwrap_or("").to_string(),
+                email: r.query.get(&["email"]).unwrap_or("").to_string(),
+                parent_unit_id: r.query.get(&["parent_unit_id"]).unwrap_or("").to_string(),
+            };
+            let v = service::list_accounts(&r.app, &q)?;
+            Ok(with_warning(
+                json_response(StatusCode::OK, &v),
+                negotiated.warning,
+            ))
+        }
+        (["v1", "organization-accounts", id], None) => {
+            if r.method != Method::GET {
+                return Err(method_not_allowed(r, &[Method::GET]));
+            }
+            let negotiated = versions::negotiate(version.as_deref(), "organization", now)?;
+            service::authenticate(&r.app, &credentials(r))?;
+            let v = service::get_account(&r.app, id)?;
+            Ok(with_warning(
+                json_response(StatusCode::OK, &v),
+                negotiated.warning,
+            ))
+        }
+        _ => Err(route_not_found(r)),
+    }
+}

@@ -1,0 +1,245 @@
+//! The SCP side of the world: organizations, landing zones, organization units (one of them the landing zone's
+//! Security OU), access keys, and the accounts the account factory creates.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandingZone {
+    pub id: String,
+    pub organization_id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationUnit {
+    /// `ou-…`
+    pub id: String,
+    pub landing_zone_id: String,
+    #[serde(default)]
+    pub name: String,
+    /// The landing zone's Security OU: accounts cannot be created in it.
+    #[serde(default)]
+    pub security: bool,
+}
+
+/// An API access key. The secret is needed in clear to check HMAC signatures, so it is kept in memory but never
+/// exported, logged or journaled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKey {
+    pub access_key: String,
+    #[serde(default, skip_serializing)]
+    pub secret_key: Option<String>,
+    /// Who the key belongs to (shown as `created_by` / `creator_name`).
+    #[serde(default)]
+    pub owner: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountState {
+    Pending,
+    Active,
+    CreateFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// 32 lowercase letters and digits.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    pub organization_id: String,
+    pub landing_zone_id: String,
+    pub parent_unit_id: String,
+    pub state: AccountState,
+    /// The creation job (an operation of kind `scp.createAccount`).
+    pub job_id: String,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    #[serde(default)]
+    pub created_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_user_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_user_real_name: Option<String>,
+}
+
+/// The SCP part of the fixtures / state document.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScpDocument {
+    #[serde(default)]
+    pub organizations: Vec<Organization>,
+    #[serde(default)]
+    pub landing_zones: Vec<LandingZone>,
+    #[serde(default)]
+    pub organization_units: Vec<OrganizationUnit>,
+    #[serde(default)]
+    pub access_keys: Vec<AccessKey>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScpWorld {
+    pub organizations: BTreeMap<String, Organization>,
+    pub landing_zones: BTreeMap<String, LandingZone>,
+    pub units: BTreeMap<String, OrganizationUnit>,
+    pub access_keys: BTreeMap<String, AccessKey>,
+    pub accounts: BTreeMap<String, Account>,
+    /// (organization, lower-case name) → account id.
+    names: HashMap<(String, String), String>,
+    /// (organization, lower-case email) → account id.
+    emails: HashMap<(String, String), String>,
+}
+
+impl ScpWorld {
+    pub fn account_by_name(&self, org: &str, name: &str) -> Option<&Account> {
+        self.names
+            .get(&(org.to_string(), name.to_lowercase()))
+            .and_then(|id| self.accounts.get(id))
+    }
+
+    pub fn account_by_email(&self, org: &str, email: &str) -> Option<&Account> {
+        self.emails
+            .get(&(org.to_string(), email.to_lowercase()))
+            .and_then(|id| self.accounts.get(id))
+    }
+
+    pub fn put_account(&mut self, a: Account) {
+        if let Some(old) = self.accounts.remove(&a.id) {
+            self.names
+                .remove(&(old.organization_id.clone(), old.name.to_lowercase()));
+            if !old.email.is_empty() {
+                self.emails
+                    .remove(&(old.organization_id.clone(), old.email.to_lowercase()));
+            }
+        }
+        self.names.insert(
+            (a.organization_id.clone(), a.name.to_lowercase()),
+            a.id.clone(),
+        );
+        if !a.email.is_empty() {
+            self.emails.insert(
+                (a.organization_id.clone(), a.email.to_lowercase()),
+                a.id.clone(),
+            );
+        }
+        self.accounts.insert(a.id.clone(), a);
+    }
+
+    pub fn to_document(&self) -> ScpDocument {
+        ScpDocument {
+            organizations: self.organizations.values().cloned().collect(),
+            landing_zones: self.landing_zones.values().cloned().collect(),
+            organization_units: self.units.values().cloned().collect(),
+            access_keys: self.access_keys.values().cloned().collect(),
+            accounts: self.accounts.values().cloned().collect(),
+        }
+    }
+}
+
+/// A fixtures problem (path, message), converted by the caller.
+pub type Problem = (String, String);
+
+impl ScpWorld {
+    pub fn from_document(d: &ScpDocument) -> Result<ScpWorld, Problem> {
+        let mut w = ScpWorld::default();
+        for (i, o) in d.organizations.iter().enumerate() {
+            if o.id.is_empty() || w.organizations.insert(o.id.clone(), o.clone()).is_some() {
+                return Err((
+                    format!("scp.organizations[{i}].id"),
+                    format!("empty or duplicate organization id `{}`", o.id),
+                ));
+            }
+        }
+        for (i, lz) in d.landing_zones.iter().enumerate() {
+            if !w.organizations.contains_key(&lz.organization_id) {
+                return Err((
+                    format!("scp.landing_zones[{i}].organization_id"),
+                    format!("unknown organization `{}`", lz.organization_id),
+                ));
+            }
+            if lz.id.is_empty() || w.landing_zones.insert(lz.id.clone(), lz.clone()).is_some() {
+                return Err((
+                    format!("scp.landing_zones[{i}].id"),
+                    format!("empty or duplicate landing zone id `{}`", lz.id),
+                ));
+            }
+        }
+        for (i, u) in d.organization_units.iter().enumerate() {
+            if !w.landing_zones.contains_key(&u.landing_zone_id) {
+                return Err((
+                    format!("scp.organization_units[{i}].landing_zone_id"),
+                    format!("unknown landing zone `{}`", u.landing_zone_id),
+                ));
+            }
+            if !u.id.starts_with("ou-") || w.units.insert(u.id.clone(), u.clone()).is_some() {
+                return Err((
+                    format!("scp.organization_units[{i}].id"),
+                    format!("`{}` is a duplicate or does not start with `ou-`", u.id),
+                ));
+            }
+        }
+        for (i, k) in d.access_keys.iter().enumerate() {
+            if k.access_key.is_empty()
+                || w.access_keys
+                    .insert(k.access_key.clone(), k.clone())
+                    .is_some()
+            {
+                return Err((
+                    format!("scp.access_keys[{i}].access_key"),
+                    format!("empty or duplicate access key `{}`", k.access_key),
+                ));
+            }
+        }
+        for (i, a) in d.accounts.iter().enumerate() {
+            let base = format!("scp.accounts[{i}]");
+            if w.accounts.contains_key(&a.id) {
+                return Err((
+                    format!("{base}.id"),
+                    format!("duplicate account id `{}`", a.id),
+                ));
+            }
+            if !w.units.contains_key(&a.parent_unit_id) {
+                return Err((
+                    format!("{base}.parent_unit_id"),
+                    format!("unknown organization unit `{}`", a.parent_unit_id),
+                ));
+            }
+            if w.account_by_name(&a.organization_id, &a.name).is_some() {
+                return Err((
+                    format!("{base}.name"),
+                    format!("duplicate account name `{}`", a.name),
+                ));
+            }
+            if !a.email.is_empty() && w.account_by_email(&a.organization_id, &a.email).is_some() {
+                return Err((
+                    format!("{base}.email"),
+                    format!("duplicate account email `{}`", a.email),
+                ));
+            }
+            w.put_account(a.clone());
+        }
+        Ok(w)
+    }
+}
