@@ -68,6 +68,22 @@ pub fn router(app: App) -> Router {
         proto::google::longrunning::operations_server::OperationsServer::new(OperationsGrpc(app.clone()))
             .max_decoding_message_size(max),
     );
+    {
+        use crate::proto::yandex::cloud as y;
+        use crate::providers::yandex::grpc as yg;
+        routes = routes
+            .add_service(
+                y::organizationmanager::v1::idp::user_service_server::UserServiceServer::new(yg::Users(app.clone()))
+                    .max_decoding_message_size(max),
+            )
+            .add_service(
+                y::organizationmanager::v1::idp::userpool_service_server::UserpoolServiceServer::new(yg::Userpools(app.clone()))
+                    .max_decoding_message_size(max),
+            )
+            .add_service(y::operation::operation_service_server::OperationServiceServer::new(yg::Operations(app.clone())))
+            .add_service(y::endpoint::api_endpoint_service_server::ApiEndpointServiceServer::new(yg::Endpoints(app.clone())))
+            .add_service(y::iam::v1::iam_token_service_server::IamTokenServiceServer::new(yg::IamTokens(app.clone())));
+    }
     if let Some(r) = reflection_v1 {
         routes = routes.add_service(r);
     }

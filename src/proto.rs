@@ -30,3 +30,26 @@ pub mod google {
         }
     }
 }
+
+pub mod yandex {
+    pub mod cloud {
+        pub mod operation {
+            proto_module!("yandex.cloud.operation");
+        }
+        pub mod endpoint {
+            proto_module!("yandex.cloud.endpoint");
+        }
+        pub mod iam {
+            pub mod v1 {
+                proto_module!("yandex.cloud.iam.v1");
+            }
+        }
+        pub mod organizationmanager {
+            pub mod v1 {
+                pub mod idp {
+                    proto_module!("yandex.cloud.organizationmanager.v1.idp");
+                }
+            }
+        }
+    }
+}

@@ -9,6 +9,9 @@
 //! | `POST /_mock/operations/{name}:complete` / `:fail` | finish one pending operation |
 //! | `POST /_mock/operations:flush` | finish every pending operation now |
 //! | `GET /_mock/ca.pem` | the CA certificate of the TLS listener |
+//! | `POST /_mock/google/consumer-accounts` | `{"email": "..."}`: add an unmanaged consumer account (409 if taken) |
+//! | `POST /_mock/invitations/customers/{c}/userinvitations/{email}:accept` / `:decline` | what the invited user does (also `/_mock/invitations/{c}/{email}:accept`) |
+//! | `GET /_mock/mail` | every invitation email that would have been sent |
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +23,7 @@ use crate::app::App;
 use crate::error::{ApiError, ApiResult, Code, json_response};
 use crate::family::Family;
 use crate::ops::{Operation, Outcome};
+use crate::providers::google::cloudidentity::service as cloudidentity;
 use crate::providers::google::{Query, RestPath};
 use crate::providers::read_body;
 
@@ -87,7 +91,30 @@ fn route(
             };
             ok(finish(app, &name, outcome)?)
         }
-        (_, ["health" | "reset" | "state" | "operations", ..], _) => Err(ApiError::new(
+        (Method::POST, ["google", "consumer-accounts"], None) => {
+            let b: ConsumerAccountBody = control_body(body)?;
+            let a = cloudidentity::create_consumer_account(app, &b.email, b.managed)?;
+            ok(serde_json::to_value(a).unwrap_or_default())
+        }
+        (
+            Method::POST,
+            [
+                "invitations",
+                "customers",
+                customer,
+                "userinvitations",
+                email,
+            ]
+            | ["invitations", customer, email],
+            Some(verb @ ("accept" | "decline")),
+        ) => {
+            let inv = cloudidentity::respond(app, customer, email, verb == "accept")?;
+            ok(cloudidentity::invitation_json(&inv))
+        }
+        (Method::GET, ["mail"], None) => ok(json!({"mail": cloudidentity::mail(app)})),
+        (_, ["health" | "reset" | "state" | "operations" | "mail", ..], _)
+        | (_, ["google", "consumer-accounts"], _)
+        | (_, ["invitations", ..], Some("accept" | "decline")) => Err(ApiError::new(
             Code::Unimplemented,
             format!("method {method} is not allowed on {path}"),
         )
@@ -151,6 +178,20 @@ fn list_operations(app: &App, query: &Query) -> ApiResult<Value> {
         .filter(|o| done.is_none_or(|d| o.done == d))
         .collect();
     Ok(json!({"operations": ops}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConsumerAccountBody {
+    email: String,
+    #[serde(default)]
+    managed: bool,
+}
+
+/// A control-plane JSON body; anything unparsable is INVALID_ARGUMENT.
+fn control_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_argument(format!("invalid request body: {e}")))
 }
 
 #[derive(Deserialize, Default)]

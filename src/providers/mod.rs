@@ -4,6 +4,7 @@
 
 pub mod google;
 pub mod scp;
+pub mod yandex;
 
 use axum::body::Body;
 use axum::response::Response;
@@ -125,7 +126,11 @@ fn dispatch(r: &RestRequest, family: Family) -> ApiResult<serde_json::Value> {
         (Family::Channel, Some(v @ (Version::V1 | Version::V1alpha1))) => {
             google::channel::rest::route(r, v)
         }
-        (Family::CloudIdentity | Family::Yandex, _) => Err(ApiError::unimplemented(format!(
+        (Family::CloudIdentity, Some(v @ (Version::V1 | Version::V1beta1))) => {
+            google::cloudidentity::rest::route(r, v)
+        }
+        (Family::Yandex, _) => yandex::rest::route(r),
+        (Family::CloudIdentity, _) => Err(ApiError::unimplemented(format!(
             "the {} API is not implemented by this provmock build ({} {})",
             family.name(),
             r.method,
@@ -170,6 +175,8 @@ pub fn complete_operation(
             google::channel::service::complete_provision(st, op, now)
         }
         scp::service::CREATE_KIND => scp::service::complete_create(st, op, now),
+        yandex::service::CREATE_USER_KIND => yandex::service::complete_create_user(st, op, now),
+        yandex::service::CREATE_POOL_KIND => yandex::service::complete_create_pool(st, op, now),
         _ => Ok(op.response.clone()),
     }
 }
@@ -181,6 +188,9 @@ pub fn abort_operation(st: &mut State, op: &Operation, _err: &ApiError, now: Dat
             google::channel::service::abort_provision(st, op)
         }
         scp::service::CREATE_KIND => scp::service::abort_create(st, op, now),
+        yandex::service::CREATE_USER_KIND | yandex::service::CREATE_POOL_KIND => {
+            yandex::service::abort_create(st, op)
+        }
         _ => {}
     }
 }

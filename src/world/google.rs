@@ -203,6 +203,108 @@ pub fn parent_of(name: &str) -> &str {
         .unwrap_or(name)
 }
 
+/// A Google account outside any managed domain (a consumer account). While unmanaged, an account whose email
+/// domain is one of a Cloud Identity customer's verified domains is an "unmanaged account" of that customer: the
+/// source of its user invitations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerAccount {
+    /// Lower-cased on load (guess: Google treats addresses case-insensitively).
+    pub email: String,
+    /// True once the user accepted an invitation (the account now belongs to the customer).
+    #[serde(default)]
+    pub managed: bool,
+    /// When the account appeared; the `updateTime` of its invitation until someone acts on it.
+    #[serde(default = "account_epoch")]
+    pub create_time: DateTime<Utc>,
+}
+
+/// guess: fixtures that give no `create_time` get the start of 2026 (a fixed time keeps lists deterministic).
+fn account_epoch() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap_or_default()
+}
+
+/// `UserInvitation.State` (the number is the proto enum value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InvitationState {
+    NotYetSent,
+    Invited,
+    Accepted,
+    Declined,
+}
+
+impl InvitationState {
+    pub const ALL: [InvitationState; 4] = [
+        InvitationState::NotYetSent,
+        InvitationState::Invited,
+        InvitationState::Accepted,
+        InvitationState::Declined,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InvitationState::NotYetSent => "NOT_YET_SENT",
+            InvitationState::Invited => "INVITED",
+            InvitationState::Accepted => "ACCEPTED",
+            InvitationState::Declined => "DECLINED",
+        }
+    }
+
+    pub fn number(self) -> i32 {
+        match self {
+            InvitationState::NotYetSent => 1,
+            InvitationState::Invited => 2,
+            InvitationState::Accepted => 3,
+            InvitationState::Declined => 4,
+        }
+    }
+
+    /// The proto enum number of a state name (`STATE_UNSPECIFIED` is 0).
+    pub fn number_of(name: &str) -> Option<i32> {
+        if name == "STATE_UNSPECIFIED" {
+            return Some(0);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .map(Self::number)
+    }
+}
+
+/// An invitation someone acted on (sent, cancelled, accepted, declined). Unmanaged accounts nobody acted on have
+/// no record: they are derived as NOT_YET_SENT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserInvitation {
+    /// The Cloud Identity customer id (`C00000000`).
+    pub customer: String,
+    /// Lower-cased.
+    pub email: String,
+    pub state: InvitationState,
+    pub update_time: DateTime<Utc>,
+    #[serde(default)]
+    pub mails_sent_count: i64,
+}
+
+impl UserInvitation {
+    /// `customers/{customer}/userinvitations/{email}`.
+    pub fn name(&self) -> String {
+        format!("customers/{}/userinvitations/{}", self.customer, self.email)
+    }
+}
+
+/// An invitation email provmock would have sent (`GET /_mock/mail`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationMail {
+    pub to: String,
+    pub customer: String,
+    pub time: DateTime<Utc>,
+    /// The invitation's `mailsSentCount` after this mail.
+    pub count: i64,
+}
+
 /// The Google side of the world, with the indexes that keep invariant checks O(1).
 #[derive(Debug, Clone, Default)]
 pub struct GoogleWorld {
@@ -220,6 +322,12 @@ pub struct GoogleWorld {
     customer_domain_index: HashMap<(String, String), String>,
     /// (parent, Cloud Identity id) → customer name: one Customer per Cloud Identity per parent.
     customer_identity_index: HashMap<(String, String), String>,
+    /// Consumer accounts by lower-case email.
+    pub consumer_accounts: BTreeMap<String, ConsumerAccount>,
+    /// Invitation records by (Cloud Identity id, lower-case email).
+    pub invitations: BTreeMap<(String, String), UserInvitation>,
+    /// Every invitation email that would have been sent, oldest first.
+    pub invitation_mail: Vec<InvitationMail>,
 }
 
 impl GoogleWorld {
@@ -323,10 +431,66 @@ impl GoogleWorld {
         Some(old)
     }
 
+    /// The unmanaged consumer account `email` if its domain is a verified domain of Cloud Identity `customer`.
+    pub fn unmanaged_account_of(&self, customer: &str, email: &str) -> Option<&ConsumerAccount> {
+        let ci = self.identities.get(customer)?;
+        let a = self.consumer_accounts.get(&email.to_ascii_lowercase())?;
+        let domain = a.email.rsplit_once('@').map(|(_, d)| d)?;
+        (!a.managed
+            && ci
+                .verified_domains()
+                .any(|d| d.eq_ignore_ascii_case(domain)))
+        .then_some(a)
+    }
+
+    /// The invitation of `email` at `customer`: its record, or NOT_YET_SENT for an unmanaged account of the
+    /// customer nobody acted on yet.
+    pub fn invitation(&self, customer: &str, email: &str) -> Option<UserInvitation> {
+        let email = email.to_ascii_lowercase();
+        if let Some(inv) = self.invitations.get(&(customer.to_string(), email.clone())) {
+            return Some(inv.clone());
+        }
+        self.unmanaged_account_of(customer, &email)
+            .map(|a| derived_invitation(customer, a))
+    }
+
+    /// Every invitation of a customer (records and derived NOT_YET_SENT ones), in email order.
+    pub fn invitations_of(&self, customer: &str) -> Vec<UserInvitation> {
+        let mut out: BTreeMap<String, UserInvitation> = self
+            .invitations
+            .range((customer.to_string(), String::new())..)
+            .take_while(|((c, _), _)| c == customer)
+            .map(|((_, e), inv)| (e.clone(), inv.clone()))
+            .collect();
+        if let Some(ci) = self.identities.get(customer) {
+            let domains: Vec<String> = ci.verified_domains().map(str::to_ascii_lowercase).collect();
+            for a in self.consumer_accounts.values() {
+                let in_domain = a
+                    .email
+                    .rsplit_once('@')
+                    .is_some_and(|(_, d)| domains.iter().any(|x| x == d));
+                if !a.managed && in_domain && !out.contains_key(&a.email) {
+                    out.insert(a.email.clone(), derived_invitation(customer, a));
+                }
+            }
+        }
+        out.into_values().collect()
+    }
+
     /// The principal a bearer token belongs to.
     pub fn principal(&self, token: &str) -> Option<&Principal> {
         let h = sha256_hex(token);
         self.principals.iter().find(|p| p.token_sha256 == h)
+    }
+}
+
+fn derived_invitation(customer: &str, a: &ConsumerAccount) -> UserInvitation {
+    UserInvitation {
+        customer: customer.to_string(),
+        email: a.email.clone(),
+        state: InvitationState::NotYetSent,
+        update_time: a.create_time,
+        mails_sent_count: 0,
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod google;
 pub mod ids;
 pub mod scp;
+pub mod yandex;
 
 use std::collections::BTreeSet;
 
@@ -15,7 +16,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::google::{
-    ChannelPartnerLink, CloudIdentity, Customer, GoogleWorld, Principal, ResellerAccount,
+    ChannelPartnerLink, CloudIdentity, ConsumerAccount, Customer, GoogleWorld, InvitationMail,
+    Principal, ResellerAccount, UserInvitation,
 };
 
 /// The embedded default world (`fixtures/default.json`).
@@ -36,6 +38,8 @@ pub struct Document {
     pub google: GoogleDocument,
     #[serde(default)]
     pub scp: scp::ScpDocument,
+    #[serde(default)]
+    pub yandex: yandex::YandexDocument,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,6 +64,16 @@ pub struct GoogleDocument {
     pub cloud_identities: Vec<CloudIdentity>,
     #[serde(default)]
     pub customers: Vec<Customer>,
+    /// Consumer (personal) Google accounts; the unmanaged ones in a customer's verified domains are its
+    /// user invitations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumer_accounts: Vec<ConsumerAccount>,
+    /// Invitations someone acted on (sent, cancelled, accepted, declined).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_invitations: Vec<UserInvitation>,
+    /// Invitation emails that would have been sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invitation_mail: Vec<InvitationMail>,
 }
 
 /// A fixtures problem: where in the document, and what.
@@ -83,6 +97,7 @@ pub struct World {
     pub strict: bool,
     pub google: GoogleWorld,
     pub scp: scp::ScpWorld,
+    pub yandex: yandex::YandexWorld,
 }
 
 impl Document {
@@ -250,11 +265,15 @@ impl World {
             }
             g.put_customer(c.clone());
         }
+        load_invitations(&mut g, gd)?;
         let scp = scp::ScpWorld::from_document(&doc.scp).map_err(|(path, p)| problem(path, p))?;
+        let yandex = yandex::YandexWorld::from_document(&doc.yandex)
+            .map_err(|(path, p)| problem(path, p))?;
         Ok(World {
             strict: doc.strict,
             google: g,
             scp,
+            yandex,
         })
     }
 
@@ -270,10 +289,79 @@ impl World {
                 principals: g.principals.clone(),
                 cloud_identities: g.identities.values().cloned().collect(),
                 customers: g.customers.values().cloned().collect(),
+                consumer_accounts: g.consumer_accounts.values().cloned().collect(),
+                user_invitations: g.invitations.values().cloned().collect(),
+                invitation_mail: g.invitation_mail.clone(),
             },
             scp: self.scp.to_document(),
+            yandex: self.yandex.to_document(),
         }
     }
+}
+
+/// Consumer accounts, invitation records and sent mail: valid, lower-cased, unique, and pointing at known
+/// Cloud Identities.
+fn load_invitations(g: &mut GoogleWorld, gd: &GoogleDocument) -> Result<(), DocumentError> {
+    use crate::providers::google::channel::service::valid_email;
+    for (i, a) in gd.consumer_accounts.iter().enumerate() {
+        let path = format!("google.consumer_accounts[{i}].email");
+        if !valid_email(&a.email) {
+            return Err(problem(
+                path,
+                format!("`{}` is not a valid email address", a.email),
+            ));
+        }
+        let mut a = a.clone();
+        a.email = a.email.to_ascii_lowercase();
+        if g.consumer_accounts.contains_key(&a.email) {
+            return Err(problem(
+                path,
+                format!("duplicate consumer account `{}`", a.email),
+            ));
+        }
+        g.consumer_accounts.insert(a.email.clone(), a);
+    }
+    for (i, inv) in gd.user_invitations.iter().enumerate() {
+        let base = format!("google.user_invitations[{i}]");
+        if !g.identities.contains_key(&inv.customer) {
+            return Err(problem(
+                format!("{base}.customer"),
+                format!("unknown Cloud Identity `{}`", inv.customer),
+            ));
+        }
+        if !valid_email(&inv.email) {
+            return Err(problem(
+                format!("{base}.email"),
+                format!("`{}` is not a valid email address", inv.email),
+            ));
+        }
+        if inv.mails_sent_count < 0 {
+            return Err(problem(
+                format!("{base}.mails_sent_count"),
+                format!("must not be negative, got {}", inv.mails_sent_count),
+            ));
+        }
+        let mut inv = inv.clone();
+        inv.email = inv.email.to_ascii_lowercase();
+        let key = (inv.customer.clone(), inv.email.clone());
+        if g.invitations.contains_key(&key) {
+            return Err(problem(
+                format!("{base}.email"),
+                format!("duplicate invitation `{}`", inv.name()),
+            ));
+        }
+        g.invitations.insert(key, inv);
+    }
+    for (i, m) in gd.invitation_mail.iter().enumerate() {
+        if !valid_email(&m.to) {
+            return Err(problem(
+                format!("google.invitation_mail[{i}].to"),
+                format!("`{}` is not a valid email address", m.to),
+            ));
+        }
+    }
+    g.invitation_mail = gd.invitation_mail.clone();
+    Ok(())
 }
 
 /// The account id of a customer name (`accounts/{a}/...`).
@@ -335,6 +423,34 @@ mod tests {
         let err = World::from_document(&doc).expect_err("dangling");
         assert_eq!(err.path, "google.customers[0].cloud_identity_id");
         assert!(err.problem.contains("C0MISSING"));
+    }
+
+    #[test]
+    fn consumer_accounts_are_validated_with_their_path() {
+        let doc = Document::parse(
+            r#"{"google":{"consumer_accounts":[{"email":"a@x.com"},{"email":"A@X.com"}]}}"#,
+        )
+        .expect("parses");
+        let err = World::from_document(&doc).expect_err("duplicate");
+        assert_eq!(err.path, "google.consumer_accounts[1].email");
+        let doc = Document::parse(r#"{"google":{"consumer_accounts":[{"email":"nope"}]}}"#)
+            .expect("parses");
+        let err = World::from_document(&doc).expect_err("bad email");
+        assert_eq!(err.path, "google.consumer_accounts[0].email");
+        let err =
+            Document::parse(r#"{"google":{"consumer_accounts":[{"email":"a@x.com","x":1}]}}"#)
+                .expect_err("unknown field");
+        assert_eq!(err.path, "google.consumer_accounts[0].x");
+    }
+
+    #[test]
+    fn default_world_has_unmanaged_accounts_for_altostrat() {
+        let doc = Document::parse(DEFAULT_FIXTURES).expect("parses");
+        let world = World::from_document(&doc).expect("loads");
+        let invs = world.google.invitations_of("C00000000");
+        assert!(invs.len() >= 5, "{invs:?}");
+        assert!(invs.iter().any(|i| i.email == "writer@altostrat.com"));
+        assert!(invs.iter().all(|i| i.email.ends_with("@altostrat.com")));
     }
 
     #[test]

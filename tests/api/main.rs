@@ -4,8 +4,10 @@
 mod channel_errors;
 mod channel_grpc;
 mod channel_rest;
+mod cloudidentity;
 mod control;
 mod helpers;
 mod process;
 mod scp;
 mod tls;
+mod yandex;

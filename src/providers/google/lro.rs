@@ -20,6 +20,12 @@ fn type_url(type_name: &str, version: Version) -> String {
             "google.cloud.channel.v1alpha1.",
             1,
         ),
+        // guess: v1beta1 serves the same message under its own package name.
+        Version::V1beta1 => type_name.replacen(
+            "google.apps.cloudidentity.userinvitations.v1.",
+            "google.apps.cloudidentity.userinvitations.v1beta1.",
+            1,
+        ),
         _ => type_name.to_string(),
     };
     format!("type.googleapis.com/{name}")

@@ -3,6 +3,7 @@
 //! long-running operation rendering, and bearer-token callers.
 
 pub mod channel;
+pub mod cloudidentity;
 pub mod lro;
 
 use axum::response::Response;
@@ -225,6 +226,8 @@ pub fn enums_to_int(v: &mut Value) {
                         }
                         "operationType" => ch::operation_metadata::OperationType::from_str_name(s)
                             .map(|e| e as i32),
+                        // UserInvitation.State (Cloud Identity).
+                        "state" => crate::world::google::InvitationState::number_of(s),
                         _ => None,
                     };
                     if let Some(n) = n {

@@ -1,0 +1,444 @@
+//! Cloud Identity user invitations: every rule, once. Which invitations a customer has, who may see them, which
+//! state transitions send/cancel/accept/decline allow, what an invitation mail records. `rest.rs` and the control
+//! plane only parse and render.
+//!
+//! A customer's invitations are derived from the directory: every unmanaged consumer account whose domain is one of
+//! the customer's verified domains is NOT_YET_SENT until someone acts on it; from then on a record holds its state.
+//! So a Cloud Identity created by Channel's provisionCloudIdentity gets its list with no extra work.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::filter::{self, OrderKey};
+use crate::app::{App, State};
+use crate::config::AuthMode;
+use crate::error::{ApiError, ApiResult};
+use crate::family::Family;
+use crate::ops::{AnyJson, Operation};
+use crate::paging;
+use crate::providers::google::Caller;
+use crate::providers::google::channel::service::valid_email;
+use crate::world::google::{
+    ConsumerAccount, GoogleWorld, InvitationMail, InvitationState, Principal, UserInvitation,
+};
+
+/// The proto name of the message in send/cancel operation responses.
+pub const INVITATION_TYPE: &str = "google.apps.cloudidentity.userinvitations.v1.UserInvitation";
+pub const SEND_KIND: &str = "cloudidentity.userinvitations.send";
+pub const CANCEL_KIND: &str = "cloudidentity.userinvitations.cancel";
+/// The alias of the caller's own customer.
+pub const MY_CUSTOMER: &str = "my_customer";
+/// guess: with `--auth permissive` there is no caller to ask, so `my_customer` is the default world's customer.
+pub const PERMISSIVE_MY_CUSTOMER: &str = "C00000000";
+
+/// `pageSize` default and maximum [doc].
+const DEFAULT_PAGE_SIZE: usize = 100;
+const MAX_PAGE_SIZE: usize = 200;
+
+pub struct ListRequest {
+    pub customer: String,
+    pub page_size: i64,
+    pub page_token: String,
+    pub filter: String,
+    pub order_by: String,
+}
+
+pub struct ListResponse {
+    pub invitations: Vec<UserInvitation>,
+    pub next_page_token: String,
+}
+
+// ---------- names and callers ----------
+
+/// guess: Cloud Identity customer ids are `C` followed by letters and digits; we accept 2 to 32 characters.
+fn valid_customer_id(s: &str) -> bool {
+    s.starts_with('C')
+        && (2..=32).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+fn check_email(email: &str) -> ApiResult<String> {
+    if valid_email(email) {
+        Ok(email.to_ascii_lowercase())
+    } else {
+        Err(ApiError::invalid_field(
+            "name",
+            format!(
+                "`{email}` is not a valid email address (customers/{{customer}}/userinvitations/{{email}})"
+            ),
+        ))
+    }
+}
+
+fn principal<'a>(g: &'a GoogleWorld, caller: &Caller) -> ApiResult<&'a Principal> {
+    let token = caller.bearer.as_deref().ok_or_else(|| {
+        ApiError::unauthenticated(
+            "request had no `Authorization: Bearer` token (provmock runs with --auth strict)",
+        )
+        .with_reason("CREDENTIALS_MISSING")
+    })?;
+    g.principal(token).ok_or_else(|| {
+        ApiError::unauthenticated("the bearer token is not known to provmock's fixtures")
+            .with_reason("ACCESS_TOKEN_INVALID")
+    })
+}
+
+/// Checks the caller (strict auth) and turns the path's `{customer}` into a Cloud Identity id.
+fn resolve_customer(app: &App, st: &State, caller: &Caller, customer: &str) -> ApiResult<String> {
+    let g = &st.world.google;
+    let strict = app.config.auth == AuthMode::Strict;
+    let who = if strict {
+        Some(principal(g, caller)?)
+    } else {
+        None
+    };
+    let id = if customer == MY_CUSTOMER {
+        match who {
+            None => PERMISSIVE_MY_CUSTOMER.to_string(),
+            Some(p) => p.customer.clone().ok_or_else(|| {
+                ApiError::permission_denied(format!(
+                    "principal `{}` administers no Cloud Identity customer, so `my_customer` means nothing",
+                    p.name
+                ))
+                .with_reason("PERMISSION_DENIED")
+            })?,
+        }
+    } else if valid_customer_id(customer) {
+        customer.to_string()
+    } else {
+        return Err(ApiError::invalid_field(
+            "parent",
+            format!(
+                "`customers/{customer}` is not a customer (a Cloud Identity id such as C00000000, or my_customer)"
+            ),
+        ));
+    };
+    if let Some(p) = who {
+        // guess: a reseller that holds a Channel Customer linked to this Cloud Identity administers it too
+        // (delegated admin), besides the customer's own admins.
+        let own = p.customer.as_deref() == Some(id.as_str());
+        let reseller = g.customers_of_identity(&id).any(|c| {
+            crate::world::customer_account(&c.name)
+                .is_some_and(|a| p.channel_accounts.iter().any(|x| x == a))
+        });
+        if !own && !reseller {
+            return Err(ApiError::permission_denied(format!(
+                "principal `{}` may not manage the user invitations of `customers/{id}`",
+                p.name
+            ))
+            .with_reason("PERMISSION_DENIED"));
+        }
+    }
+    // guess: like unknown reseller accounts, an unknown customer is empty in a permissive world and NOT_FOUND in a
+    // strict one.
+    if st.world.strict && !g.identities.contains_key(&id) {
+        return Err(
+            ApiError::not_found(format!("customer `customers/{id}` not found"))
+                .with_reason("CUSTOMER_NOT_FOUND"),
+        );
+    }
+    Ok(id)
+}
+
+fn invitation_not_found(customer: &str, email: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "user invitation `customers/{customer}/userinvitations/{email}` not found: `{email}` is not an unmanaged \
+         account in a verified domain of `customers/{customer}`"
+    ))
+    .with_reason("USER_INVITATION_NOT_FOUND")
+}
+
+// ---------- rendering (the proto3 JSON of UserInvitation) ----------
+
+/// `{"name", "state", "updateTime", "mailsSentCount"}`; int64 as a string.
+pub fn invitation_json(inv: &UserInvitation) -> Value {
+    json!({
+        "name": inv.name(),
+        "state": inv.state.name(),
+        "updateTime": crate::clock::rfc3339(inv.update_time),
+        "mailsSentCount": inv.mails_sent_count.to_string(),
+    })
+}
+
+// ---------- methods ----------
+
+pub fn list(app: &App, caller: &Caller, req: ListRequest) -> ApiResult<ListResponse> {
+    let size = paging::page_size(req.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, "pageSize")?;
+    let filter = filter::parse_filter(&req.filter)?;
+    let order = filter::parse_order(&req.order_by)?;
+    let st = app.lock();
+    let customer = resolve_customer(app, &st, caller, &req.customer)?;
+    let fp = paging::fingerprint(&[
+        "userinvitations",
+        &customer,
+        req.filter.trim(),
+        order.canonical(),
+    ]);
+    let after = if req.page_token.is_empty() {
+        None
+    } else {
+        Some(paging::decode(&req.page_token, &fp, "pageToken")?)
+    };
+    let key = |inv: &UserInvitation| match order.key {
+        OrderKey::Email => inv.email.clone(),
+        // Fixed-width time first, so string order is time order; the email breaks ties.
+        OrderKey::UpdateTime => format!(
+            "{} {}",
+            inv.update_time.format("%Y-%m-%dT%H:%M:%S%.9fZ"),
+            inv.email
+        ),
+    };
+    let mut items: Vec<(String, UserInvitation)> = st
+        .world
+        .google
+        .invitations_of(&customer)
+        .into_iter()
+        .filter(|i| filter.matches(i.state))
+        .map(|i| (key(&i), i))
+        .collect();
+    drop(st);
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    if order.descending {
+        items.reverse();
+    }
+    let start = match &after {
+        None => 0,
+        Some(k) => items
+            .iter()
+            .position(|(ik, _)| if order.descending { ik < k } else { ik > k })
+            .unwrap_or(items.len()),
+    };
+    let end = (start + size).min(items.len());
+    let next_page_token = if end < items.len() && end > start {
+        paging::encode(&fp, &items[end - 1].0)
+    } else {
+        String::new()
+    };
+    Ok(ListResponse {
+        invitations: items.drain(start..end).map(|(_, i)| i).collect(),
+        next_page_token,
+    })
+}
+
+pub fn get(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResult<UserInvitation> {
+    let st = app.lock();
+    let customer = resolve_customer(app, &st, caller, customer)?;
+    let email = check_email(email)?;
+    st.world
+        .google
+        .invitation(&customer, &email)
+        .ok_or_else(|| invitation_not_found(&customer, &email))
+}
+
+/// True only for an unmanaged consumer account in one of the customer's verified domains that has not accepted;
+/// any other valid address is simply not invitable (not an error).
+pub fn is_invitable_user(
+    app: &App,
+    caller: &Caller,
+    customer: &str,
+    email: &str,
+) -> ApiResult<bool> {
+    let st = app.lock();
+    let customer = resolve_customer(app, &st, caller, customer)?;
+    let email = check_email(email)?;
+    let g = &st.world.google;
+    let accepted = g
+        .invitations
+        .get(&(customer.clone(), email.clone()))
+        .is_some_and(|i| i.state == InvitationState::Accepted);
+    Ok(!accepted && g.unmanaged_account_of(&customer, &email).is_some())
+}
+
+fn transition_error(inv: &UserInvitation, action: &str, allowed: &str) -> ApiError {
+    ApiError::failed_precondition(format!(
+        "cannot {action} user invitation `{}`: its state is {} ({action} needs {allowed})",
+        inv.name(),
+        inv.state.name()
+    ))
+    .with_reason("FAILED_PRECONDITION")
+    .with_precondition(
+        "STATE",
+        inv.name(),
+        format!("state is {}", inv.state.name()),
+    )
+}
+
+/// An operation that is already done, holding the updated invitation (the v1 API has no operations resource to
+/// poll, so guess: it answers done).
+fn done_operation(
+    st: &mut State,
+    kind: &str,
+    inv: &UserInvitation,
+    now: DateTime<Utc>,
+) -> Operation {
+    let name = format!("operations/{}", st.ids.uuid());
+    let mut op = Operation::new(name, Family::CloudIdentity, kind, now);
+    op.done = true;
+    op.response = Some(AnyJson::new(INVITATION_TYPE, invitation_json(inv)));
+    op.description = inv.name();
+    st.ops.restore(op.clone());
+    op
+}
+
+/// Sends (or re-sends) the invitation: NOT_YET_SENT, INVITED or DECLINED → INVITED, `mailsSentCount` + 1, and the
+/// mail is recorded. ACCEPTED → FAILED_PRECONDITION.
+pub fn send(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResult<Operation> {
+    let now = app.clock.now();
+    let mut st = app.lock();
+    let customer = resolve_customer(app, &st, caller, customer)?;
+    let email = check_email(email)?;
+    let mut inv = st
+        .world
+        .google
+        .invitation(&customer, &email)
+        .ok_or_else(|| invitation_not_found(&customer, &email))?;
+    if inv.state == InvitationState::Accepted {
+        return Err(transition_error(
+            &inv,
+            "send",
+            "NOT_YET_SENT, INVITED or DECLINED",
+        ));
+    }
+    inv.state = InvitationState::Invited;
+    inv.mails_sent_count += 1;
+    inv.update_time = now;
+    let g = &mut st.world.google;
+    g.invitation_mail.push(InvitationMail {
+        to: email.clone(),
+        customer: customer.clone(),
+        time: now,
+        count: inv.mails_sent_count,
+    });
+    g.invitations.insert((customer, email), inv.clone());
+    Ok(done_operation(&mut st, SEND_KIND, &inv, now))
+}
+
+/// Cancels a sent invitation: INVITED → NOT_YET_SENT (guess: the count of mails sent stays).
+pub fn cancel(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResult<Operation> {
+    let now = app.clock.now();
+    let mut st = app.lock();
+    let customer = resolve_customer(app, &st, caller, customer)?;
+    let email = check_email(email)?;
+    let mut inv = st
+        .world
+        .google
+        .invitation(&customer, &email)
+        .ok_or_else(|| invitation_not_found(&customer, &email))?;
+    if inv.state != InvitationState::Invited {
+        return Err(transition_error(&inv, "cancel", "INVITED"));
+    }
+    inv.state = InvitationState::NotYetSent;
+    inv.update_time = now;
+    st.world
+        .google
+        .invitations
+        .insert((customer, email), inv.clone());
+    Ok(done_operation(&mut st, CANCEL_KIND, &inv, now))
+}
+
+// ---------- what end users do (control plane) ----------
+
+/// The user accepts (→ ACCEPTED, the account becomes managed) or declines (→ DECLINED) a sent invitation. Only from
+/// INVITED. `my_customer` means the permissive default customer (the control plane has no caller).
+pub fn respond(app: &App, customer: &str, email: &str, accept: bool) -> ApiResult<UserInvitation> {
+    let customer = if customer == MY_CUSTOMER {
+        PERMISSIVE_MY_CUSTOMER
+    } else {
+        customer
+    };
+    if !valid_customer_id(customer) {
+        return Err(ApiError::invalid_field(
+            "customer",
+            format!("`{customer}` is not a Cloud Identity customer id"),
+        ));
+    }
+    let email = check_email(email)?;
+    let now = app.clock.now();
+    let mut st = app.lock();
+    let g = &mut st.world.google;
+    let mut inv = g
+        .invitation(customer, &email)
+        .ok_or_else(|| invitation_not_found(customer, &email))?;
+    let action = if accept { "accept" } else { "decline" };
+    if inv.state != InvitationState::Invited {
+        return Err(transition_error(&inv, action, "INVITED"));
+    }
+    inv.state = if accept {
+        InvitationState::Accepted
+    } else {
+        InvitationState::Declined
+    };
+    inv.update_time = now;
+    if accept && let Some(a) = g.consumer_accounts.get_mut(&email) {
+        a.managed = true;
+    }
+    g.invitations
+        .insert((customer.to_string(), email), inv.clone());
+    Ok(inv)
+}
+
+/// Adds an unmanaged (or managed) consumer account. ALREADY_EXISTS if the address is taken.
+pub fn create_consumer_account(
+    app: &App,
+    email: &str,
+    managed: bool,
+) -> ApiResult<ConsumerAccount> {
+    if !valid_email(email) {
+        return Err(ApiError::invalid_field(
+            "email",
+            format!("`{email}` is not a valid email address"),
+        ));
+    }
+    let email = email.to_ascii_lowercase();
+    let now = app.clock.now();
+    let mut st = app.lock();
+    let g = &mut st.world.google;
+    if g.consumer_accounts.contains_key(&email) {
+        return Err(
+            ApiError::already_exists(format!("consumer account `{email}` already exists"))
+                .with_reason("ALREADY_EXISTS"),
+        );
+    }
+    let a = ConsumerAccount {
+        email: email.clone(),
+        managed,
+        create_time: now,
+    };
+    g.consumer_accounts.insert(email, a.clone());
+    Ok(a)
+}
+
+/// Every invitation mail that would have been sent, oldest first.
+pub fn mail(app: &App) -> Vec<InvitationMail> {
+    app.lock().world.google.invitation_mail.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_ids_are_checked() {
+        assert!(valid_customer_id("C00000000"));
+        assert!(valid_customer_id("C03az79cb"));
+        assert!(!valid_customer_id("my-customer"));
+        assert!(!valid_customer_id("C"));
+        assert!(!valid_customer_id("C0/1"));
+    }
+
+    #[test]
+    fn invitation_json_is_camel_case_with_int64_as_string() {
+        let inv = UserInvitation {
+            customer: "C00000000".into(),
+            email: "writer@altostrat.com".into(),
+            state: InvitationState::NotYetSent,
+            update_time: DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap_or_default(),
+            mails_sent_count: 0,
+        };
+        assert_eq!(
+            invitation_json(&inv),
+            json!({"name": "customers/C00000000/userinvitations/writer@altostrat.com",
+                   "state": "NOT_YET_SENT", "updateTime": "2026-01-01T00:00:00Z", "mailsSentCount": "0"})
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! IAM tokens: `IamTokenService.Create` exchanges an OAuth token or a service-account JWT for a `t1.` IAM token that
+//! expires on provmock's clock; and the bearer check every other Yandex call makes in `--auth strict`.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::Duration;
+
+use crate::app::App;
+use crate::config::AuthMode;
+use crate::error::{ApiError, ApiResult};
+use crate::proto::yandex::cloud::iam::v1 as pb;
+use crate::providers::google::Caller;
+use crate::world::google::sha256_hex;
+use crate::world::yandex::IssuedToken;
+
+/// guess: IAM tokens live 12 hours, as Yandex documents for real ones.
+const TOKEN_LIFETIME_HOURS: i64 = 12;
+
+/// In strict mode the caller needs a fixture or issued, unexpired token. Returns the subject (for `created_by`).
+pub fn authorize(app: &App, caller: &Caller) -> ApiResult<String> {
+    let now = app.clock.now();
+    let st = app.lock();
+    let subject = caller
+        .bearer
+        .as_deref()
+        .and_then(|t| st.world.yandex.subject_of(t, now));
+    if app.config.auth != AuthMode::Strict {
+        return Ok(subject.unwrap_or_default());
+    }
+    match (&caller.bearer, subject) {
+        (None, _) => Err(ApiError::unauthenticated(
+            "missing `authorization: Bearer <IAM token>` (provmock runs with --auth strict)",
+        )),
+        (Some(_), None) => Err(ApiError::unauthenticated(
+            "the IAM token is unknown or expired",
+        )),
+        (Some(_), Some(s)) => Ok(s),
+    }
+}
+
+/// The `kid` of a JWT's header, without verifying anything.
+fn jwt_key_id(jwt: &str) -> Option<String> {
+    let header = jwt.split('.').next()?;
+    let bytes = URL_SAFE_NO_PAD.decode(header.trim_end_matches('=')).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("kid").and_then(|k| k.as_str()).map(str::to_string)
+}
+
+pub fn create_token(
+    app: &App,
+    req: pb::CreateIamTokenRequest,
+) -> ApiResult<pb::CreateIamTokenResponse> {
+    use pb::create_iam_token_request::Identity;
+    let identity = req.identity.ok_or_else(|| {
+        ApiError::invalid_field(
+            "identity",
+            "one of yandex_passport_oauth_token or jwt is required",
+        )
+    })?;
+    let strict = app.config.auth == AuthMode::Strict;
+    let now = app.clock.now();
+    let mut st = app.lock();
+    let subject = match identity {
+        Identity::YandexPassportOauthToken(t) => {
+            if t.is_empty() || t.chars().count() > 4000 {
+                return Err(ApiError::invalid_field(
+                    "yandex_passport_oauth_token",
+                    "must be 1-4000 characters",
+                ));
+            }
+            match st.world.yandex.oauth_subject(&t) {
+                Some(s) => s,
+                None if strict => {
+                    return Err(ApiError::unauthenticated(
+                        "the OAuth token is not known to provmock's fixtures",
+                    ));
+                }
+                None => "oauth-user".to_string(),
+            }
+        }
+        Identity::Jwt(jwt) => {
+            if jwt.is_empty() || jwt.chars().count() > 8000 {
+                return Err(ApiError::invalid_field("jwt", "must be 1-8000 characters"));
+            }
+            let kid = jwt_key_id(&jwt);
+            match kid
+                .as_deref()
+                .and_then(|k| st.world.yandex.service_account_keys.get(k))
+            {
+                Some(k) => k.service_account_id.clone(),
+                None if strict => {
+                    return Err(ApiError::unauthenticated(format!(
+                        "the JWT names key id {:?}, which is not a service account key in provmock's fixtures",
+                        kid.unwrap_or_default()
+                    )));
+                }
+                None => "service-account".to_string(),
+            }
+        }
+    };
+    let token = format!("t1.{}", st.ids.mixed_alnum(96));
+    let expires_at = now + Duration::hours(TOKEN_LIFETIME_HOURS);
+    let hash = sha256_hex(&token);
+    st.world.yandex.issued.insert(
+        hash.clone(),
+        IssuedToken {
+            token_sha256: hash,
+            subject,
+            expires_at,
+        },
+    );
+    Ok(pb::CreateIamTokenResponse {
+        iam_token: token,
+        expires_at: Some(pbjson_types::Timestamp {
+            seconds: expires_at.timestamp(),
+            nanos: expires_at.timestamp_subsec_nanos() as i32,
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwt_key_id_is_read_from_the_header() {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"PS256","kid":"ajekey"}"#);
+        assert_eq!(
+            jwt_key_id(&format!("{header}.e30.sig")).as_deref(),
+            Some("ajekey")
+        );
+        assert_eq!(jwt_key_id("not-a-jwt"), None);
+    }
+}
