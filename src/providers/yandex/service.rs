@@ -199,6 +199,8 @@ pub fn operation_json(op: &Operation) -> serde_json::Value {
                     o.insert(key.into(), serde_json::Value::Object(v));
                 }
             }
+            // guess: Yandex's REST gateway always shows `done`, also when false (proto3 JSON would omit it).
+            o.insert("done".into(), op.done.into());
             if let (Some(e), true) = (&op.error, o.contains_key("error")) {
                 let err = e.to_api_error();
                 o.insert(
