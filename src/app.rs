@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::control::{faults::Faults, journal::Journal};
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{Operation, Ops, Outcome, Policy};
 use crate::world::{ClockSetting, Document, DocumentError, World, ids::Ids};
@@ -40,6 +41,10 @@ pub struct Inner {
     /// Wakes the operation completer when an operation is scheduled.
     pub wake: Notify,
     pub listening: OnceLock<Listening>,
+    /// Fault rules; their own lock, so a slow rule never holds the world.
+    pub faults: Mutex<Faults>,
+    /// Recorded API requests (bounded by `--journal-size`).
+    pub journal: Mutex<Journal>,
 }
 
 /// Cheap to clone; every handler holds one.
@@ -63,6 +68,8 @@ impl App {
             ops: Ops::new(Policy::from_delay(config.lro_delay)),
             ids: Ids::new(config.seed),
         };
+        let faults = Mutex::new(Faults::new(config.seed));
+        let journal = Mutex::new(Journal::new(config.journal_size));
         Ok(App(Arc::new(Inner {
             config,
             clock,
@@ -70,6 +77,8 @@ impl App {
             state: Mutex::new(state),
             wake: Notify::new(),
             listening: OnceLock::new(),
+            faults,
+            journal,
         })))
     }
 
@@ -100,6 +109,73 @@ impl App {
         drop(st);
         apply_clock_setting(&self.clock, self.fixtures.clock.as_ref());
         self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Replaces the world and the operations with a validated document (`PUT /_mock/state`). Secret keys are
+    /// never exported, so an SCP access key that comes back without one keeps the secret provmock has for it.
+    pub fn replace_state(&self, doc: &Document) -> Result<(), DocumentError> {
+        let mut world = World::from_document(doc)?;
+        let fixtures = World::from_document(&self.fixtures).unwrap_or_default();
+        let mut names = std::collections::BTreeSet::new();
+        for (i, op) in doc.operations.iter().enumerate() {
+            if !names.insert(op.name.as_str()) {
+                return Err(DocumentError {
+                    path: format!("operations[{i}].name"),
+                    problem: format!("duplicate operation `{}`", op.name),
+                });
+            }
+        }
+        let mut st = self.lock();
+        for (k, key) in world.scp.access_keys.iter_mut() {
+            if key.secret_key.is_none() {
+                key.secret_key = st
+                    .world
+                    .scp
+                    .access_keys
+                    .get(k)
+                    .or_else(|| fixtures.scp.access_keys.get(k))
+                    .and_then(|c| c.secret_key.clone());
+            }
+        }
+        st.world = world;
+        st.ops.clear();
+        for op in &doc.operations {
+            st.ops.restore(op.clone());
+        }
+        drop(st);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Resets one family to the fixtures (the two Google families share one directory, so either resets both)
+    /// and drops that family's operations.
+    pub fn reset_family(&self, family: crate::family::Family) -> Result<(), DocumentError> {
+        use crate::family::Family as F;
+        let fresh = World::from_document(&self.fixtures)?;
+        let families: &[F] = match family {
+            F::Channel | F::CloudIdentity => &[F::Channel, F::CloudIdentity],
+            F::Scp => &[F::Scp],
+            F::Yandex => &[F::Yandex],
+            F::Mock => &[],
+        };
+        let mut st = self.lock();
+        match family {
+            F::Channel | F::CloudIdentity => st.world.google = fresh.google,
+            F::Scp => st.world.scp = fresh.scp,
+            F::Yandex => st.world.yandex = fresh.yandex,
+            F::Mock => {}
+        }
+        let doomed: Vec<String> = st
+            .ops
+            .ops
+            .values()
+            .filter(|o| families.contains(&o.family))
+            .map(|o| o.name.clone())
+            .collect();
+        for name in doomed {
+            st.ops.remove(&name);
+        }
         Ok(())
     }
 

@@ -38,7 +38,7 @@ pub fn router(app: App) -> Router {
         .route("/_mock/{*rest}", axum::routing::any(control))
         .fallback(rest)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(rest_panic));
-    let grpc_router = crate::grpc::router(app);
+    let grpc_router = crate::grpc::router(app.clone());
     Router::new()
         .fallback(move |req: Request| {
             let (rest_router, grpc_router) = (rest_router.clone(), grpc_router.clone());
@@ -54,6 +54,10 @@ pub fn router(app: App) -> Router {
                 }
             }
         })
+        .layer(axum::middleware::from_fn_with_state(
+            app,
+            crate::control::observe::observe,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))

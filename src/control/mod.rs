@@ -13,6 +13,11 @@
 //! | `POST /_mock/invitations/customers/{c}/userinvitations/{email}:accept` / `:decline` | what the invited user does (also `/_mock/invitations/{c}/{email}:accept`) |
 //! | `GET /_mock/mail` | every invitation email that would have been sent |
 
+pub mod faults;
+pub mod journal;
+pub mod observe;
+pub mod steer;
+
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::{Method, Request, StatusCode, header};
@@ -63,12 +68,23 @@ fn route(
     let ok = |v: Value| Ok((StatusCode::OK, v));
     match (method.clone(), rest, p.verb.as_deref()) {
         (Method::GET, ["health"], None) => ok(health(app)),
-        (Method::POST, ["reset"], None) => {
-            app.reset()
-                .map_err(|e| ApiError::internal(format!("fixtures no longer load: {e}")))?;
-            ok(json!({"status": "reset"}))
-        }
+        (Method::POST, ["reset"], None) => steer::reset(app, query),
         (Method::GET, ["state"], None) => ok(state(app)),
+        (Method::PUT, ["state"], None) => steer::put_state(app, body),
+        (Method::GET, ["operations", "policy"], None) => steer::get_policy(app),
+        (Method::PUT, ["operations", "policy"], None) => steer::put_policy(app, body),
+        (Method::DELETE, ["operations", "policy"], None) => steer::reset_policy(app),
+        (Method::GET, ["faults"], None) => steer::list_faults(app),
+        (Method::POST, ["faults"], None) => steer::add_fault(app, body),
+        (Method::DELETE, ["faults"], None) => steer::delete_faults(app, None),
+        (Method::DELETE, ["faults", id], None) => steer::delete_faults(app, Some(id)),
+        (Method::GET, ["clock"], None) => steer::get_clock(app),
+        (Method::PUT, ["clock"], None) => steer::set_clock(app, body),
+        (Method::DELETE, ["clock"], None) => steer::real_clock(app),
+        (Method::POST, ["clock"], Some("advance")) => steer::advance_clock(app, body),
+        (Method::GET, ["journal"], None) => steer::journal(app, query, false),
+        (Method::GET, ["journal"], Some("count")) => steer::journal(app, query, true),
+        (Method::DELETE, ["journal"], None) => steer::clear_journal(app),
         (Method::GET, ["operations"], None) => ok(list_operations(app, query)?),
         (Method::POST, ["operations"], Some("flush")) => {
             let n = flush(app);
@@ -112,7 +128,15 @@ fn route(
             ok(cloudidentity::invitation_json(&inv))
         }
         (Method::GET, ["mail"], None) => ok(json!({"mail": cloudidentity::mail(app)})),
-        (_, ["health" | "reset" | "state" | "operations" | "mail", ..], _)
+        (
+            _,
+            [
+                "health" | "reset" | "state" | "operations" | "mail" | "faults" | "clock"
+                | "journal",
+                ..,
+            ],
+            _,
+        )
         | (_, ["google", "consumer-accounts"], _)
         | (_, ["invitations", ..], Some("accept" | "decline")) => Err(ApiError::new(
             Code::Unimplemented,

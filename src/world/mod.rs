@@ -40,6 +40,9 @@ pub struct Document {
     pub scp: scp::ScpDocument,
     #[serde(default)]
     pub yandex: yandex::YandexDocument,
+    /// Operations, in a state export: restored as they were; pending ones finish on schedule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<crate::ops::Operation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -295,6 +298,7 @@ impl World {
             },
             scp: self.scp.to_document(),
             yandex: self.yandex.to_document(),
+            operations: Vec::new(),
         }
     }
 }

@@ -9,5 +9,6 @@ mod control;
 mod helpers;
 mod process;
 mod scp;
+mod steering;
 mod tls;
 mod yandex;
