@@ -465,3 +465,86 @@ def test_snake_case_input_is_accepted(fresh):
     )
     assert r.status_code == 200, r.text
     assert r.json()["cloudIdentityId"] == "C0TEAM001"
+
+
+# ---------- wire details: numeric enums, query parameters, operation routes, v1alpha1, strict auth ----------
+
+
+def test_enum_encoding_int_and_numeric_enum_input(fresh):
+    # GAPIC REST clients send `$alt=json;enum-encoding=int` and expect numeric enums back.
+    r = requests.post(
+        f"{fresh.base}/v1/{ACCOUNT}/customers:import?%24alt=json%3Benum-encoding%3Dint",
+        json={"cloudIdentityId": "C0TEAM001"},
+        timeout=5,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["cloudIdentityInfo"]["customerType"] == 2
+    # Enum numbers are accepted on input; without `$alt` the answer uses names.
+    r = requests.post(
+        f"{fresh.base}/v1/{UNPROVISIONED}:provisionCloudIdentity?alt=json",
+        json={"cloudIdentityInfo": {"customerType": 1}, "user": {"email": "admin@example.org"}},
+        timeout=5,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["metadata"]["operationType"] == "PROVISION_CLOUD_IDENTITY"
+    r = requests.get(f"{fresh.base}/v1/{r.json()['name']}?%24alt=json%3Benum-encoding%3Dint", timeout=5)
+    assert r.json()["metadata"]["operationType"] == 16
+
+
+def test_unknown_query_parameter_is_invalid_argument(fresh):
+    r = requests.get(f"{fresh.base}/v1/{ACCOUNT}/customers?colour=red", timeout=5)
+    assert r.status_code == 400
+    assert r.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_filter_keys_are_case_insensitive(customers):
+    imported = customers.import_(parent=ACCOUNT, body={"cloudIdentityId": "C0TEAM001"}).execute()
+    for f in ('cloud_identity_id = "C0TEAM001"', 'CLOUD_IDENTITY_ID = "C0TEAM001"', 'Domain = "cymbalgroup.com"'):
+        page = customers.list(parent=ACCOUNT, filter=f).execute()
+        assert [c["name"] for c in page["customers"]] == [imported["name"]], f
+
+
+def test_cancel_and_delete_operation(svc, customers):
+    op = customers.provisionCloudIdentity(customer=UNPROVISIONED, body=provision_body()).execute()
+    assert svc.operations().cancel(name=op["name"], body={}).execute() == {}
+    cancelled = svc.operations().get(name=op["name"]).execute()
+    assert cancelled["done"] is True and "response" not in cancelled
+    assert cancelled["error"]["code"] == 1  # CANCELLED, as an rpc code
+    assert "cloudIdentityId" not in customers.get(name=UNPROVISIONED).execute()
+
+    assert svc.operations().delete(name=op["name"]).execute() == {}
+    status, err = http_error(svc.operations().get(name=op["name"]))
+    assert (status, err["status"]) == (404, "NOT_FOUND")
+    status, err = http_error(svc.operations().get(name="operations/does-not-exist"))
+    assert (status, err["status"]) == (404, "NOT_FOUND")
+
+
+def test_v1alpha1_check_answers_not_found_when_nothing_matches(fresh):
+    r = requests.post(
+        f"{fresh.base}/v1alpha1/{ACCOUNT}:checkCloudIdentityAccountsExist", json={"domain": "nobody-here.com"}, timeout=5
+    )
+    assert r.status_code == 404 and r.json()["error"]["status"] == "NOT_FOUND"
+    r = requests.post(
+        f"{fresh.base}/v1/{ACCOUNT}:checkCloudIdentityAccountsExist", json={"domain": "nobody-here.com"}, timeout=5
+    )
+    assert r.status_code == 200 and r.json().get("cloudIdentityAccounts", []) == []
+
+
+def test_strict_rest_tokens(strict):
+    import google.oauth2.credentials
+
+    def build(token):
+        return discovery.build(
+            "cloudchannel",
+            "v1",
+            static_discovery=True,
+            credentials=google.oauth2.credentials.Credentials(token=token),
+            client_options={"api_endpoint": f"http://127.0.0.1:{strict.port}/"},
+        )
+
+    got = build("reseller-one-token").accounts().customers().get(name=UNPROVISIONED).execute()
+    assert got["domain"] == "example.org"
+    status, err = http_error(build("reseller-two-token").accounts().customers().get(name=UNPROVISIONED))
+    assert (status, err["status"]) == (403, "PERMISSION_DENIED")
+    r = requests.get(f"{strict.base}/v1/{UNPROVISIONED}", timeout=5)
+    assert r.status_code == 401 and r.json()["error"]["status"] == "UNAUTHENTICATED"

@@ -20,6 +20,7 @@ fn run_with_fixtures(text: &str) -> (i32, String) {
         .arg(&path)
         .output()
         .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
