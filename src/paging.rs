@@ -46,6 +46,42 @@ pub fn decode(token: &str, fingerprint: &str, field: &str) -> Result<String, Api
     Ok(key.to_string())
 }
 
+/// Walks `items` (already positioned after the page token's key, in key order), keeps those `keep` accepts, and
+/// takes at most `size` of them. Returns the rendered page and the next page token: bound to `fingerprint` and
+/// pointing at the last key taken, or empty when nothing more matches.
+pub fn take_page<'a, V: 'a, T>(
+    items: impl Iterator<Item = (&'a String, &'a V)>,
+    size: usize,
+    fingerprint: &str,
+    mut keep: impl FnMut(&str, &V) -> bool,
+    mut render: impl FnMut(&V) -> T,
+) -> (Vec<T>, String) {
+    let mut page = Vec::with_capacity(size.min(1024));
+    let mut last: Option<&String> = None;
+    for (key, value) in items {
+        if !keep(key, value) {
+            continue;
+        }
+        if page.len() == size {
+            return (
+                page,
+                last.map(|k| encode(fingerprint, k)).unwrap_or_default(),
+            );
+        }
+        last = Some(key);
+        page.push(render(value));
+    }
+    (page, String::new())
+}
+
+/// The entries of an ordered map strictly after `key` (the first page starts after "").
+pub fn after<'a, V>(
+    map: &'a std::collections::BTreeMap<String, V>,
+    key: String,
+) -> std::collections::btree_map::Range<'a, String, V> {
+    map.range::<String, _>((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))
+}
+
 /// Clamps a requested page size: `0` → `default`, larger than `max` → `max`, negative → INVALID_ARGUMENT.
 pub fn page_size(
     requested: i64,
@@ -81,6 +117,24 @@ mod tests {
         let err = decode(&t, &other, "pageToken").expect_err("bound");
         assert!(err.message.contains("different query"), "{}", err.message);
         assert!(decode("%%%", &fp, "pageToken").is_err());
+    }
+
+    #[test]
+    fn take_page_stops_at_size_and_points_after_the_last_item() {
+        let map: std::collections::BTreeMap<String, u32> =
+            (0..5).map(|i| (format!("k{i}"), i)).collect();
+        let (page, next) = take_page(
+            after(&map, String::new()),
+            2,
+            "fp",
+            |_, v| v % 2 == 0,
+            |v| *v,
+        );
+        assert_eq!(page, [0, 2]);
+        assert_eq!(decode(&next, "fp", "t").ok().as_deref(), Some("k2"));
+        let (page, next) = take_page(after(&map, "k2".into()), 2, "fp", |_, v| v % 2 == 0, |v| *v);
+        assert_eq!(page, [4]);
+        assert!(next.is_empty(), "no more matches, no token");
     }
 
     #[test]

@@ -29,12 +29,7 @@ pub fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     } else {
         bytes
     };
-    let de = &mut serde_json::Deserializer::from_slice(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::invalid_argument(format!("invalid body at `{path}`: {}", e.into_inner()))
-            .with_violation(path, "invalid")
-    })
+    crate::providers::decode_json(text, "invalid body:")
 }
 
 // ---------- operation policies ----------

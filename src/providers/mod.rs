@@ -140,6 +140,23 @@ fn dispatch(r: &RestRequest, family: Family) -> ApiResult<serde_json::Value> {
     }
 }
 
+/// Decodes JSON, naming the field path of the first problem (`customer.domain`, or `body` for the document itself).
+/// Each family phrases the error its own way with `prefix`.
+pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8], prefix: &str) -> ApiResult<T> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        ApiError::invalid_argument(format!("{prefix} {inner} (at `{field}`)"))
+            .with_violation(field, inner)
+    })
+}
+
 /// Reads a body of at most [`BODY_LIMIT`] bytes; 413 otherwise.
 pub async fn read_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
     let too_large = |n: Option<u64>| {

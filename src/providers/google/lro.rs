@@ -164,26 +164,16 @@ pub fn list_operations(
         paging::decode(page_token, &fp, "pageToken")?
     };
     let st = app.lock();
-    let range = st.ops.ops.range::<String, _>((
-        std::ops::Bound::Excluded(after.clone()),
-        std::ops::Bound::Unbounded,
-    ));
-    let mut page: Vec<Operation> = Vec::new();
-    let mut more = false;
-    for (_, op) in range {
-        if op.family != Family::Channel || done_filter.is_some_and(|d| op.done != d) {
-            continue;
-        }
-        if page.len() == size {
-            more = true;
-            break;
-        }
-        page.push(op.clone());
-    }
-    let next = match (more, page.last()) {
-        (true, Some(last)) => paging::encode(&fp, &last.name),
-        _ => String::new(),
+    let keep = |_: &str, op: &Operation| {
+        op.family == Family::Channel && done_filter.is_none_or(|d| op.done == d)
     };
+    let (page, next) = paging::take_page(
+        paging::after(&st.ops.ops, after),
+        size,
+        &fp,
+        keep,
+        Operation::clone,
+    );
     Ok((page, next))
 }
 

@@ -160,18 +160,21 @@ pub fn parse_body<T: DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let field = if path == "." {
-            "body".to_string()
+    super::decode_json(body, "Invalid JSON payload received.")
+}
+
+/// `orgPostalAddress.regionCode` → `org_postal_address.region_code` (field-mask paths arrive in either spelling).
+pub fn snake_case(path: &str) -> String {
+    let mut out = String::new();
+    for c in path.trim().chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
         } else {
-            path
-        };
-        ApiError::invalid_argument(format!("Invalid JSON payload received. {inner}"))
-            .with_violation(field, inner.to_string())
-    })
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A proto message as proto3 JSON (camelCase, defaults omitted), enums as numbers when asked.

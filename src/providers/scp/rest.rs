@@ -44,18 +44,7 @@ fn parse_body(body: &[u8]) -> ApiResult<service::CreateAccountRequest> {
             "a JSON request body is required",
         ));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
-        ApiError::invalid_argument(format!("invalid request body at `{field}`: {inner}"))
-            .with_violation(field, inner.to_string())
-    })
+    crate::providers::decode_json(body, "invalid request body:")
 }
 
 fn usize_param(r: &RestRequest, name: &str, default: usize, max: usize) -> ApiResult<usize> {

@@ -361,27 +361,11 @@ pub fn list_users(
     if !w.userpools.contains_key(&req.userpool_id) {
         return Err(pool_not_found(&req.userpool_id));
     }
-    let mut users = Vec::new();
-    let mut more = false;
-    for (_, u) in w
-        .users
-        .range::<String, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
-    {
-        if u.userpool_id != req.userpool_id
-            || filter.as_ref().is_some_and(|(k, v)| field_of(u, k) != v)
-        {
-            continue;
-        }
-        if users.len() == size {
-            more = true;
-            break;
-        }
-        users.push(user_proto(u));
-    }
-    let next_page_token = match (more, users.last()) {
-        (true, Some(last)) => paging::encode(&fp, &last.id),
-        _ => String::new(),
+    let keep = |_: &str, u: &User| {
+        u.userpool_id == req.userpool_id && filter.as_ref().is_none_or(|(k, v)| field_of(u, k) == v)
     };
+    let (users, next_page_token) =
+        paging::take_page(paging::after(&w.users, after), size, &fp, keep, user_proto);
     Ok(pb::ListUsersResponse {
         users,
         next_page_token,
@@ -627,7 +611,10 @@ pub fn update_user(app: &App, caller: &Caller, req: pb::UpdateUserRequest) -> Ap
     let paths: Vec<String> = if paths.is_empty() {
         UPDATABLE.iter().map(|s| s.to_string()).collect()
     } else {
-        paths.iter().map(|p| snake(p)).collect()
+        paths
+            .iter()
+            .map(|p| crate::providers::google::snake_case(p))
+            .collect()
     };
     for p in &paths {
         if !UPDATABLE.contains(&p.as_str()) {
@@ -694,19 +681,6 @@ pub fn update_user(app: &App, caller: &Caller, req: pb::UpdateUserRequest) -> Ap
         Some(response),
         None,
     )
-}
-
-fn snake(p: &str) -> String {
-    let mut out = String::new();
-    for c in p.trim().chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 pub fn delete_user(app: &App, caller: &Caller, req: pb::DeleteUserRequest) -> ApiResult<Operation> {
@@ -871,27 +845,14 @@ pub fn list_userpools(
         paging::decode(&req.page_token, &fp, "page_token")?
     };
     let st = app.lock();
-    let mut pools = Vec::new();
-    let mut more = false;
-    for (_, p) in st
-        .world
-        .yandex
-        .userpools
-        .range::<String, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
-    {
-        if p.organization_id != req.organization_id {
-            continue;
-        }
-        if pools.len() == size {
-            more = true;
-            break;
-        }
-        pools.push(pool_proto(p));
-    }
-    let next_page_token = match (more, pools.last()) {
-        (true, Some(last)) => paging::encode(&fp, &last.id),
-        _ => String::new(),
-    };
+    let keep = |_: &str, p: &Userpool| p.organization_id == req.organization_id;
+    let (pools, next_page_token) = paging::take_page(
+        paging::after(&st.world.yandex.userpools, after),
+        size,
+        &fp,
+        keep,
+        pool_proto,
+    );
     Ok(pb::ListUserpoolsResponse {
         userpools: pools,
         next_page_token,

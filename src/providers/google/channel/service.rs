@@ -383,42 +383,21 @@ pub fn list_customers(
     let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let g = &st.world.google;
-    let mut customers = Vec::with_capacity(size);
-    let mut more = false;
-    let mut last = String::new();
-    let range = g
-        .customers
-        .range::<String, _>((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded));
-    for (name, c) in range {
-        if !name.starts_with(&prefix) {
-            break;
-        }
-        if name[prefix.len()..].contains('/') {
-            continue;
-        }
-        if let Some(f) = &filter {
-            let s = Subject {
-                domain: &c.domain,
-                org_display_name: &c.org_display_name,
-                cloud_identity_id: c.cloud_identity_id.as_deref().unwrap_or(""),
-                channel_partner_id: &c.channel_partner_id,
-            };
-            if !f.matches(&s) {
-                continue;
-            }
-        }
-        if customers.len() == size {
-            more = true;
-            break;
-        }
-        last = name.clone();
-        customers.push(customer_proto(g, c));
-    }
-    let next_page_token = if more {
-        paging::encode(&fp, &last)
-    } else {
-        String::new()
+    let in_parent =
+        paging::after(&g.customers, start).take_while(|(name, _)| name.starts_with(&prefix));
+    let keep = |name: &str, c: &Customer| {
+        !name[prefix.len()..].contains('/')
+            && filter.as_ref().is_none_or(|f| {
+                f.matches(&Subject {
+                    domain: &c.domain,
+                    org_display_name: &c.org_display_name,
+                    cloud_identity_id: c.cloud_identity_id.as_deref().unwrap_or(""),
+                    channel_partner_id: &c.channel_partner_id,
+                })
+            })
     };
+    let (customers, next_page_token) =
+        paging::take_page(in_parent, size, &fp, keep, |c| customer_proto(g, c));
     Ok(pb::ListCustomersResponse {
         customers,
         next_page_token,
@@ -518,19 +497,6 @@ const OUTPUT_ONLY: &[&str] = &[
     "cloud_identity_info",
 ];
 
-fn snake(path: &str) -> String {
-    let mut out = String::new();
-    for c in path.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 pub fn update_customer(
     app: &App,
     caller: &Caller,
@@ -544,7 +510,11 @@ pub fn update_customer(
     // guess: without an updateMask every updatable field present (non-empty) in the body is updated, so a client
     // that forgets the mask cannot blank fields it did not send.
     let paths: Vec<String> = match &req.update_mask {
-        Some(m) if !m.paths.is_empty() => m.paths.iter().map(|p| snake(p.trim())).collect(),
+        Some(m) if !m.paths.is_empty() => m
+            .paths
+            .iter()
+            .map(|p| super::super::snake_case(p))
+            .collect(),
         _ => {
             let mut p = Vec::new();
             let present = [
@@ -1270,9 +1240,9 @@ mod tests {
     #[test]
     fn update_mask_paths_become_snake_case() {
         assert_eq!(
-            snake("orgPostalAddress.regionCode"),
+            crate::providers::google::snake_case("orgPostalAddress.regionCode"),
             "org_postal_address.region_code"
         );
-        assert_eq!(snake("domain"), "domain");
+        assert_eq!(crate::providers::google::snake_case("domain"), "domain");
     }
 }
