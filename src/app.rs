@@ -45,6 +45,8 @@ pub struct Inner {
     pub faults: Mutex<Faults>,
     /// Recorded API requests (bounded by `--journal-size`).
     pub journal: Mutex<Journal>,
+    /// The data dir, when `--data-dir` is given.
+    pub persist: OnceLock<crate::persist::Persist>,
 }
 
 /// Cheap to clone; every handler holds one.
@@ -79,6 +81,7 @@ impl App {
             listening: OnceLock::new(),
             faults,
             journal,
+            persist: OnceLock::new(),
         })))
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tokio::sync::Notify;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]
 pub enum ClockMode {
     /// The system clock.
@@ -40,7 +40,16 @@ impl Clock {
         }
     }
 
+    /// "Now" for the current request: pinned once when the request arrives (so every timestamp one request writes is
+    /// the same instant, and a replayed request writes exactly what the original wrote), else the clock's time.
     pub fn now(&self) -> DateTime<Utc> {
+        PINNED
+            .try_with(|t| *t)
+            .unwrap_or_else(|_| self.now_unpinned())
+    }
+
+    /// The clock's own time, ignoring a request's pinned instant.
+    pub fn now_unpinned(&self) -> DateTime<Utc> {
         match self.mode() {
             ClockMode::Real => Utc::now(),
             ClockMode::Offset { offset_ms } => Utc::now() + Duration::milliseconds(offset_ms),
@@ -86,11 +95,25 @@ impl Clock {
         self.replace(ClockMode::Real);
     }
 
+    /// Puts the clock back in a saved mode (data dir restore).
+    pub fn restore(&self, mode: ClockMode) {
+        self.replace(mode);
+    }
+
     fn replace(&self, mode: ClockMode) {
         *self.mode.lock().unwrap_or_else(|e| e.into_inner()) = mode;
         self.changed.notify_waiters();
         self.changed.notify_one();
     }
+}
+
+tokio::task_local! {
+    static PINNED: DateTime<Utc>;
+}
+
+/// Runs `fut` with "now" pinned at `at` (see [`Clock::now`]).
+pub async fn pinned<F: std::future::Future>(at: DateTime<Utc>, fut: F) -> F::Output {
+    PINNED.scope(at, fut).await
 }
 
 /// RFC 3339 with `Z`, as Google's and Yandex's clients require.

@@ -91,6 +91,10 @@ pub struct Config {
     /// SCP signature clock-skew window.
     #[arg(long, env = "PROVMOCK_SCP_SKEW", default_value = "5m", value_parser = parse_duration)]
     pub scp_skew: Duration,
+    /// Keep the world in this directory: every acknowledged mutation is on disk (fsync) before its response is sent,
+    /// and a restart resumes the world and its pending operations. Without it, provmock lives in memory.
+    #[arg(long, env = "PROVMOCK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// How many requests the journal keeps (oldest dropped first).
     #[arg(long, env = "PROVMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
@@ -115,6 +119,7 @@ impl Default for Config {
             auth: AuthMode::Permissive,
             scp_skew: Duration::from_secs(300),
             journal_size: 10_000,
+            data_dir: None,
         }
     }
 }

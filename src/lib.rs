@@ -35,6 +35,7 @@ pub mod family;
 pub mod grpc;
 pub mod ops;
 pub mod paging;
+pub mod persist;
 pub mod proto;
 pub mod providers;
 pub mod server;
@@ -73,6 +74,8 @@ pub enum StartError {
     },
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("data dir: {0}")]
+    Persist(String),
 }
 
 impl MockServer {
@@ -142,6 +145,12 @@ impl MockServer {
             tls_port: tls_addr.map(|a| a.port()),
             ca_pem,
         });
+        if app.config.data_dir.is_some() {
+            let p = persist::open(&app, server::api_router(app.clone()))
+                .await
+                .map_err(StartError::Persist)?;
+            let _ = app.persist.set(p);
+        }
         let completer = tokio::spawn(ops::completer::run(app.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let router = server::router(app.clone());

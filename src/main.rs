@@ -36,7 +36,7 @@ async fn main() -> ExitCode {
     };
     let server = match MockServer::start_with(config.clone(), fixtures).await {
         Ok(s) => s,
-        Err(e @ StartError::Fixtures { .. }) => {
+        Err(e @ (StartError::Fixtures { .. } | StartError::Persist(_))) => {
             eprintln!("provmock: {e}");
             return ExitCode::from(2);
         }

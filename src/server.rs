@@ -24,8 +24,8 @@ use crate::family::Family;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole HTTP surface: gRPC, REST and the control plane, with request ids and tracing.
-pub fn router(app: App) -> Router {
+/// gRPC, REST and the control plane, without middleware (what a data dir replays its log through).
+pub fn api_router(app: App) -> Router {
     let rest = {
         let app = app.clone();
         move |req: Request| crate::providers::rest(app.clone(), req)
@@ -38,25 +38,34 @@ pub fn router(app: App) -> Router {
         .route("/_mock/{*rest}", axum::routing::any(control))
         .fallback(rest)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(rest_panic));
-    let grpc_router = crate::grpc::router(app.clone());
-    Router::new()
-        .fallback(move |req: Request| {
-            let (rest_router, grpc_router) = (rest_router.clone(), grpc_router.clone());
-            async move {
-                let router = if is_grpc(&req) {
-                    grpc_router
-                } else {
-                    rest_router
-                };
-                match router.oneshot(req).await {
-                    Ok(resp) => resp,
-                    Err(never) => match never {},
-                }
+    let grpc_router = crate::grpc::router(app);
+    Router::new().fallback(move |req: Request| {
+        let (rest_router, grpc_router) = (rest_router.clone(), grpc_router.clone());
+        async move {
+            let router = if is_grpc(&req) {
+                grpc_router
+            } else {
+                rest_router
+            };
+            match router.oneshot(req).await {
+                Ok(resp) => resp,
+                Err(never) => match never {},
             }
-        })
+        }
+    })
+}
+
+/// The whole HTTP surface with its middleware: request ids, tracing, the per-request clock and persistence, and
+/// the fault / journal middleware.
+pub fn router(app: App) -> Router {
+    api_router(app.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::control::observe::observe,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             app,
-            crate::control::observe::observe,
+            crate::persist::middleware,
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http())

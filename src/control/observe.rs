@@ -87,14 +87,18 @@ pub async fn observe(State(app): State<App>, req: Request, next: Next) -> Respon
     if decision.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
     }
+    let not_applied = |mut r: Response| {
+        r.extensions_mut().insert(crate::persist::NotApplied);
+        r
+    };
     let response = match (forced, decision.error) {
-        (Some(Ok(err)), _) | (_, Some(err)) => render(&err, family, grpc, &request_id),
-        (Some(Err(bad)), _) => render(
+        (Some(Ok(err)), _) | (_, Some(err)) => not_applied(render(&err, family, grpc, &request_id)),
+        (Some(Err(bad)), _) => not_applied(render(
             &bad.with_reason("BAD_FAULT_HEADER"),
             family,
             grpc,
             &request_id,
-        ),
+        )),
         (None, None) => {
             next.run(Request::from_parts(parts, Body::from(bytes.clone())))
                 .await

@@ -113,7 +113,7 @@ pub fn delete_faults(app: &App, id: Option<&str>) -> Reply {
 // ---------- clock ----------
 
 pub fn get_clock(app: &App) -> Reply {
-    ok(json!({"now": rfc3339(app.clock.now()), "mode": app.clock.mode()}))
+    ok(json!({"now": rfc3339(app.clock.now_unpinned()), "mode": app.clock.mode()}))
 }
 
 #[derive(Deserialize)]

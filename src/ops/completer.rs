@@ -10,21 +10,44 @@ use crate::ops::Outcome;
 /// Finishes every operation that is due now; returns how long until the next deadline (None: nothing scheduled,
 /// or the clock is frozen and only a clock move can make anything due).
 pub fn run_due(app: &App) -> Option<Duration> {
-    let now = app.clock.now();
+    let now = app.clock.now_unpinned();
+    run_due_at(app, now).1
+}
+
+/// Finishes every operation due at `now`; returns how many finished and the wait until the next deadline.
+pub fn run_due_at(app: &App, now: chrono::DateTime<chrono::Utc>) -> (usize, Option<Duration>) {
     let mut st = app.lock();
-    for name in st.ops.due(now) {
-        st.finish_operation(&name, Outcome::Succeed, now);
+    let due = st.ops.due(now);
+    for name in &due {
+        st.finish_operation(name, Outcome::Succeed, now);
     }
-    let next = st.ops.next_deadline()?;
+    let Some(next) = st.ops.next_deadline() else {
+        return (due.len(), None);
+    };
     if app.clock.is_frozen() {
-        return None;
+        return (due.len(), None);
     }
-    Some((next - now).to_std().unwrap_or(Duration::ZERO))
+    (
+        due.len(),
+        Some((next - now).to_std().unwrap_or(Duration::ZERO)),
+    )
 }
 
 pub async fn run(app: App) {
     loop {
-        let wait = run_due(&app);
+        let wait = match app.persist.get() {
+            None => run_due(&app),
+            Some(p) => {
+                // With a data dir, finishing operations is a change like any other: in turn, and logged.
+                let _turn = p.gate.lock().await;
+                let now = app.clock.now_unpinned();
+                let (finished, wait) = run_due_at(&app, now);
+                if finished > 0 {
+                    p.complete_due(&app, now);
+                }
+                wait
+            }
+        };
         // A deadline at most a day away; "nothing scheduled" waits for a wake-up alone.
         let sleep = wait
             .unwrap_or(Duration::from_secs(86_400))

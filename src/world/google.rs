@@ -479,7 +479,7 @@ impl GoogleWorld {
 
     /// The principal a bearer token belongs to.
     pub fn principal(&self, token: &str) -> Option<&Principal> {
-        let h = sha256_hex(token);
+        let h = crate::persist::token_digest(token);
         self.principals.iter().find(|p| p.token_sha256 == h)
     }
 }

@@ -12,15 +12,33 @@ const HEX: &[u8] = b"0123456789abcdef";
 #[derive(Debug, Clone)]
 pub struct Ids {
     rng: ChaCha8Rng,
+    /// The seed in use (drawn at random without `--seed`), so a data dir can resume the same sequence.
+    seed: u64,
 }
 
 impl Ids {
     pub fn new(seed: Option<u64>) -> Self {
-        let rng = match seed {
-            Some(s) => ChaCha8Rng::seed_from_u64(s),
-            None => ChaCha8Rng::from_os_rng(),
-        };
-        Ids { rng }
+        let seed = seed.unwrap_or_else(|| ChaCha8Rng::from_os_rng().random());
+        Ids {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            seed,
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// How far the sequence has advanced (to resume it exactly).
+    pub fn position(&self) -> u128 {
+        self.rng.get_word_pos()
+    }
+
+    /// The sequence of `seed`, advanced to `position`.
+    pub fn resume(seed: u64, position: u128) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_word_pos(position);
+        Ids { rng, seed }
     }
 
     fn pick(&mut self, alphabet: &[u8], n: usize) -> String {

@@ -210,7 +210,7 @@ impl YandexWorld {
 
     /// The subject a bearer token stands for: a fixture token or an unexpired issued one.
     pub fn subject_of(&self, token: &str, now: DateTime<Utc>) -> Option<String> {
-        let h = sha256_hex(token);
+        let h = crate::persist::token_digest(token);
         if let Some(c) = self.iam_tokens.iter().find(|c| c.token_sha256 == h) {
             return Some(c.subject.clone());
         }
@@ -221,7 +221,7 @@ impl YandexWorld {
     }
 
     pub fn oauth_subject(&self, token: &str) -> Option<String> {
-        let h = sha256_hex(token);
+        let h = crate::persist::token_digest(token);
         self.oauth_tokens
             .iter()
             .find(|c| c.token_sha256 == h)
