@@ -13,6 +13,10 @@ cargo test --locked
 echo "== cargo build --release"
 cargo build --release --locked
 
+echo "== load test: a minute of mixed calls against the release binary"
+PROVMOCK_BIN="$PWD/target/release/provmock" PROVMOCK_LOAD_SECS="${PROVMOCK_LOAD_SECS:-60}" \
+  cargo test --locked --test load -- --ignored --nocapture
+
 echo "== conformance (real SDKs)"
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

@@ -65,9 +65,11 @@ impl App {
         let world = World::from_document(&fixtures)?;
         let clock = Clock::default();
         apply_clock_setting(&clock, fixtures.clock.as_ref());
+        let mut ops = Ops::new(Policy::from_delay(config.lro_delay));
+        ops.keep_finished = config.operations_keep.max(1);
         let state = State {
             world,
-            ops: Ops::new(Policy::from_delay(config.lro_delay)),
+            ops,
             ids: Ids::new(config.seed),
         };
         let faults = Mutex::new(Faults::new(config.seed));

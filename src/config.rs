@@ -95,6 +95,9 @@ pub struct Config {
     /// and a restart resumes the world and its pending operations. Without it, provmock lives in memory.
     #[arg(long, env = "PROVMOCK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// How many finished operations stay readable (the oldest finished are forgotten first; pending ones never).
+    #[arg(long, env = "PROVMOCK_OPERATIONS_KEEP", default_value_t = crate::ops::DEFAULT_KEEP_FINISHED)]
+    pub operations_keep: usize,
     /// How many requests the journal keeps (oldest dropped first).
     #[arg(long, env = "PROVMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
@@ -120,6 +123,7 @@ impl Default for Config {
             scp_skew: Duration::from_secs(300),
             journal_size: 10_000,
             data_dir: None,
+            operations_keep: crate::ops::DEFAULT_KEEP_FINISHED,
         }
     }
 }

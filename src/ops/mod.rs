@@ -11,7 +11,7 @@
 
 pub mod completer;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -162,6 +162,9 @@ pub enum Outcome {
     Fail(ApiError),
 }
 
+/// guess: how many finished operations stay readable (oldest forgotten first).
+pub const DEFAULT_KEEP_FINISHED: usize = 10_000;
+
 /// The operation store plus the deadline index the completer walks.
 #[derive(Debug, Clone)]
 pub struct Ops {
@@ -169,6 +172,9 @@ pub struct Ops {
     deadlines: BTreeSet<(DateTime<Utc>, String)>,
     pub policies: BTreeMap<String, Policy>,
     pub default_policy: Policy,
+    /// Finished operations, oldest first: only the newest `keep_finished` are kept, so a long run stays small.
+    finished: VecDeque<String>,
+    pub keep_finished: usize,
 }
 
 impl Ops {
@@ -178,6 +184,8 @@ impl Ops {
             deadlines: BTreeSet::new(),
             policies: BTreeMap::new(),
             default_policy,
+            finished: VecDeque::new(),
+            keep_finished: DEFAULT_KEEP_FINISHED,
         }
     }
 
@@ -215,7 +223,23 @@ impl Ops {
         if let (false, Some(at)) = (op.done, op.deadline) {
             self.deadlines.insert((at, op.name.clone()));
         }
+        let done = op.done.then(|| op.name.clone());
         self.ops.insert(op.name.clone(), op);
+        if let Some(name) = done {
+            self.remember_finished(name);
+        }
+    }
+
+    /// Keeps the newest `keep_finished` finished operations; older finished ones are forgotten.
+    fn remember_finished(&mut self, name: String) {
+        self.finished.push_back(name);
+        while self.finished.len() > self.keep_finished {
+            if let Some(old) = self.finished.pop_front()
+                && self.ops.get(&old).is_some_and(|o| o.done)
+            {
+                self.ops.remove(&old);
+            }
+        }
     }
 
     /// Names of pending operations whose deadline has come.
@@ -273,6 +297,7 @@ impl Ops {
                     op.error = Some(StoredError::from(&e));
                 }
             }
+            self.remember_finished(name.to_string());
         }
     }
 
@@ -287,6 +312,7 @@ impl Ops {
     pub fn clear(&mut self) {
         self.ops.clear();
         self.deadlines.clear();
+        self.finished.clear();
     }
 
     pub fn pending(&self) -> impl Iterator<Item = &Operation> {
@@ -343,6 +369,29 @@ mod tests {
         assert_eq!(ops.next_deadline(), None);
         assert!(!ops.count_poll("p"));
         assert!(ops.count_poll("p"));
+    }
+
+    #[test]
+    fn only_the_newest_finished_operations_are_kept() {
+        let mut ops = Ops::new(Policy::Manual);
+        ops.keep_finished = 2;
+        let now = at("2026-01-01T00:00:00Z");
+        for n in ["a", "b", "c"] {
+            ops.insert(Operation::new(n.into(), Family::Yandex, "k", now), now);
+        }
+        ops.insert(
+            Operation::new("pending".into(), Family::Yandex, "k", now),
+            now,
+        );
+        for n in ["a", "b", "c"] {
+            ops.mark_done(n, Ok(None), now);
+        }
+        assert!(!ops.ops.contains_key("a"), "oldest finished forgotten");
+        assert!(ops.ops.contains_key("b") && ops.ops.contains_key("c"));
+        assert!(
+            ops.ops.contains_key("pending"),
+            "pending operations are never forgotten"
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ use crate::world::google::{
 
 /// The proto name of the message in send/cancel operation responses.
 pub const INVITATION_TYPE: &str = "google.apps.cloudidentity.userinvitations.v1.UserInvitation";
+/// How many invitation emails `/_mock/mail` keeps (oldest dropped first).
+const MAIL_KEPT: usize = 10_000;
 pub const SEND_KIND: &str = "cloudidentity.userinvitations.send";
 pub const CANCEL_KIND: &str = "cloudidentity.userinvitations.cancel";
 /// The alias of the caller's own customer.
@@ -309,6 +311,11 @@ pub fn send(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResul
         time: now,
         count: inv.mails_sent_count,
     });
+    // guess: the mail log keeps the newest MAIL_KEPT messages, so a long-running provmock stays small.
+    if g.invitation_mail.len() > MAIL_KEPT {
+        let excess = g.invitation_mail.len() - MAIL_KEPT;
+        g.invitation_mail.drain(..excess);
+    }
     g.invitations.insert((customer, email), inv.clone());
     Ok(done_operation(&mut st, SEND_KIND, &inv, now))
 }
