@@ -50,7 +50,7 @@ async fn client(id: usize, base: String, until: Instant, tally: Arc<Tally>) {
     while Instant::now() < until {
         i += 1;
         let tag = format!("c{id}i{i}");
-        let mut call = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let call = |method: reqwest::Method, path: String, body: Option<Value>| {
             let http = http.clone();
             let base = base.clone();
             let tally = tally.clone();
@@ -166,7 +166,7 @@ async fn client(id: usize, base: String, until: Instant, tally: Arc<Tally>) {
             }
             _ => {
                 // SCP accounts cannot be deleted: only a few clients create them, the rest read.
-                if id % 16 == 0 && i % 40 == 3 {
+                if id.is_multiple_of(16) && i % 40 == 3 {
                     let body = json!({"name": tag, "landing_zone_id": LZ, "parent_unit_id": OU});
                     let (ok, a) =
                         call(reqwest::Method::POST, "/v1/accounts".into(), Some(body)).await;
