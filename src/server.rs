@@ -7,7 +7,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{Router, body::Body, extract::Request, response::Response};
-use http::{HeaderName, header};
+use http::{HeaderName, HeaderValue, header};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo},
     server::{conn::auto, graceful::GracefulShutdown},
@@ -16,7 +16,9 @@ use hyper_util::{
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
@@ -58,7 +60,7 @@ pub fn api_router(app: App) -> Router {
 /// The whole HTTP surface with its middleware: request ids, tracing, the per-request clock and persistence, and
 /// the fault / journal middleware.
 pub fn router(app: App) -> Router {
-    api_router(app.clone())
+    let router = api_router(app.clone())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             crate::control::observe::observe,
@@ -67,9 +69,44 @@ pub fn router(app: App) -> Router {
             app,
             crate::persist::middleware,
         ))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()));
+    // Per-request spans cost a good share of a small request's time; they exist only when someone logs at debug.
+    let router = if tracing::enabled!(tracing::Level::DEBUG) {
+        router.layer(TraceLayer::new_for_http())
+    } else {
+        router
+    };
+    router.layer(SetRequestIdLayer::new(
+        REQUEST_ID.clone(),
+        RequestIds::new(),
+    ))
+}
+
+/// Request ids: a random per-process prefix and a counter — unique, and no system call per request (UUIDv4 draws
+/// from the OS for every request).
+#[derive(Clone)]
+struct RequestIds {
+    prefix: std::sync::Arc<str>,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let prefix = uuid::Uuid::new_v4().simple().to_string();
+        RequestIds {
+            prefix: prefix[..16].into(),
+            next: Default::default(),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:016x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 fn rest_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -57,32 +57,36 @@ pub async fn observe(State(app): State<App>, req: Request, next: Next) -> Respon
         Ok(b) => b,
         Err(e) => return render(&e, family, grpc, &request_id),
     };
+    // The RPC name of a REST request matters only to fault rules: classify it only when there are some.
     let rpc = if grpc {
         Some(path.trim_start_matches('/').to_string())
     } else {
-        RestPath::parse(&path).ok().and_then(|p| {
-            let segs = p.segs();
-            faults::rest_rpc(family, &method, &segs, p.verb.as_deref())
-        })
+        None
     };
-
     let forced = parts
         .headers
         .get("x-provmock-fault")
         .and_then(|v| v.to_str().ok())
         .map(faults::forced);
     let decision = {
-        let facts = Facts {
-            family,
-            http_method: &method,
-            path: &path,
-            rpc: rpc.clone(),
-            headers: &parts.headers,
-        };
-        app.faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .decide(&facts)
+        let mut rules = app.faults.lock().unwrap_or_else(|e| e.into_inner());
+        if rules.list().is_empty() {
+            faults::Decision::default()
+        } else {
+            let rpc = rpc.clone().or_else(|| {
+                RestPath::parse(&path).ok().and_then(|p| {
+                    let segs = p.segs();
+                    faults::rest_rpc(family, &method, &segs, p.verb.as_deref())
+                })
+            });
+            rules.decide(&Facts {
+                family,
+                http_method: &method,
+                path: &path,
+                rpc,
+                headers: &parts.headers,
+            })
+        }
     };
     if decision.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
