@@ -123,3 +123,51 @@ fn panic_to_internal(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     );
     err.to_tonic(Family::Channel).into_http::<Body>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_grpc_status_not_a_dropped_connection() {
+        let resp = panic_to_internal(Box::new("boom"));
+        assert_eq!(
+            resp.status(),
+            http::StatusCode::OK,
+            "gRPC errors travel as HTTP 200 with grpc-status"
+        );
+        assert_eq!(
+            resp.headers()
+                .get("grpc-status")
+                .and_then(|v| v.to_str().ok()),
+            Some("13")
+        );
+    }
+
+    #[test]
+    fn unserved_methods_name_the_rpc() {
+        let resp = unimplemented("/google.cloud.channel.v1.CloudChannelService/ListEntitlements");
+        assert_eq!(
+            resp.headers()
+                .get("grpc-status")
+                .and_then(|v| v.to_str().ok()),
+            Some("12")
+        );
+        let msg = resp
+            .headers()
+            .get("grpc-message")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(msg.contains("ListEntitlements"), "{msg}");
+    }
+
+    #[test]
+    fn every_served_method_is_known_from_the_descriptor_set() {
+        let m = served_methods();
+        assert!(m.contains("/google.cloud.channel.v1.CloudChannelService/ImportCustomer"));
+        assert!(m.contains("/yandex.cloud.organizationmanager.v1.idp.UserService/Create"));
+        assert!(
+            !m.contains("/yandex.cloud.organizationmanager.v1.idp.UserService/GeneratePassword")
+        );
+    }
+}

@@ -311,3 +311,20 @@ pub struct Scheme(pub &'static str);
 /// The remote address of a request (an extension, for logs and the journal).
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rest_panic_becomes_internal_in_googles_envelope() {
+        let resp = rest_panic(Box::new("boom"));
+        assert_eq!(resp.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            resp.headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json; charset=UTF-8")
+        );
+    }
+}
