@@ -20,11 +20,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         .build_transport(false)
         .compile_well_known_types(true)
+        // Our own Timestamp (Google's JSON form); the longest extern path wins in prost and pbjson alike.
+        .extern_path(".google.protobuf.Timestamp", "crate::proto::Timestamp")
         .extern_path(".google.protobuf", "::pbjson_types")
         .compile_fds(fds)?;
 
     pbjson_build::Builder::new()
         .register_descriptors(&bytes)?
+        .extern_path(".google.protobuf.Timestamp", "crate::proto::Timestamp")
         .extern_path(".google.protobuf", "::pbjson_types")
         .build(&[".google", ".yandex"])?;
     Ok(())

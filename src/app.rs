@@ -4,6 +4,7 @@
 //! to, an operation and the resource it creates), and every critical section is short, synchronous and free of I/O,
 //! so a single lock keeps them all consistent without ever being held across an `.await`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use tokio::sync::Notify;
@@ -41,8 +42,10 @@ pub struct Inner {
     /// Wakes the operation completer when an operation is scheduled.
     pub wake: Notify,
     pub listening: OnceLock<Listening>,
-    /// Fault rules; their own lock, so a slow rule never holds the world.
-    pub faults: Mutex<Faults>,
+    /// Fault rules; their own lock, so a slow rule never holds the world. Reached through `with_faults`.
+    faults: Mutex<Faults>,
+    /// Whether any fault rule exists, read by every request without taking the rules' lock.
+    faults_exist: AtomicBool,
     /// Recorded API requests (bounded by `--journal-size`).
     pub journal: Mutex<Journal>,
     /// The data dir, when `--data-dir` is given.
@@ -82,6 +85,7 @@ impl App {
             wake: Notify::new(),
             listening: OnceLock::new(),
             faults,
+            faults_exist: AtomicBool::new(false),
             journal,
             persist: OnceLock::new(),
         })))
@@ -182,6 +186,20 @@ impl App {
             st.ops.remove(&name);
         }
         Ok(())
+    }
+
+    /// Reads or edits the fault rules under their lock (and keeps `faults_active` true to the list).
+    pub fn with_faults<R>(&self, f: impl FnOnce(&mut Faults) -> R) -> R {
+        let mut rules = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let out = f(&mut rules);
+        self.faults_exist
+            .store(!rules.list().is_empty(), Ordering::Release);
+        out
+    }
+
+    /// True when at least one fault rule exists (spent ones included): only then is a request matched against them.
+    pub fn faults_active(&self) -> bool {
+        self.faults_exist.load(Ordering::Acquire)
     }
 
     pub fn listening(&self) -> Listening {

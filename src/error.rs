@@ -389,7 +389,11 @@ pub fn any<M: Message>(full_name: &str, msg: &M) -> pbjson_types::Any {
 
 /// A JSON response with Google's content type (`application/json; charset=UTF-8`), used by every family.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    json_bytes_response(status, serde_json::to_vec(body).unwrap_or_default())
+}
+
+/// A response whose body is JSON already serialized.
+pub fn json_bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response {
     let mut resp = (status, bytes).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 
 use axum::{Router, body::Body, extract::Request, response::Response};
 use prost::Message;
-use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -106,9 +105,7 @@ pub fn router(app: App) -> Router {
             }
         }
     };
-    Router::new()
-        .fallback(guarded)
-        .layer(CatchPanicLayer::custom(panic_to_internal))
+    Router::new().fallback(guarded)
 }
 
 fn unimplemented(path: &str) -> Response {
@@ -117,7 +114,8 @@ fn unimplemented(path: &str) -> Response {
     err.to_tonic(Family::of_grpc_path(path)).into_http::<Body>()
 }
 
-fn panic_to_internal(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+/// What a panic inside a gRPC call answers (`server::Surface::dispatch` catches it).
+pub fn panic_to_internal() -> Response {
     let err = ApiError::internal(
         "provmock hit an internal error handling this call (a bug: please report it)",
     );
@@ -130,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_an_internal_grpc_status_not_a_dropped_connection() {
-        let resp = panic_to_internal(Box::new("boom"));
+        let resp = panic_to_internal();
         assert_eq!(
             resp.status(),
             http::StatusCode::OK,

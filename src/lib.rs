@@ -145,16 +145,16 @@ impl MockServer {
             tls_port: tls_addr.map(|a| a.port()),
             ca_pem,
         });
+        let surface = server::Surface::new(app.clone());
         if app.config.data_dir.is_some() {
-            let p = persist::open(&app, server::api_router(app.clone()))
+            let p = persist::open(&app, &surface)
                 .await
                 .map_err(StartError::Persist)?;
             let _ = app.persist.set(p);
         }
         let completer = tokio::spawn(ops::completer::run(app.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = server::router(app.clone());
-        let server = tokio::spawn(server::serve(router, plain, tls, async move {
+        let server = tokio::spawn(server::serve(surface, plain, tls, async move {
             let _ = stopped.await;
         }));
         Ok(MockServer {

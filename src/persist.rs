@@ -24,24 +24,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
-use base64::{Engine, engine::general_purpose::STANDARD};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use tower::ServiceExt;
-
 use crate::app::App;
 use crate::clock::{ClockMode, pinned};
 use crate::error::ApiError;
 use crate::family::Family;
 use crate::ops::Policy;
+use crate::server::Surface;
 use crate::world::Document;
 use crate::world::google::sha256_hex;
 use crate::world::ids::Ids;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use base64::{Engine, engine::general_purpose::STANDARD};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 /// Records after which the snapshot is rewritten and the log truncated.
 const COMPACT_EVERY: u64 = 20_000;
@@ -121,7 +119,7 @@ fn io_err(path: &Path, e: std::io::Error) -> String {
 
 /// Opens (or creates) the data dir, restores the snapshot into `app`, replays the log through `router`, and
 /// returns the handle that logs from now on.
-pub async fn open(app: &App, router: Router) -> Result<Persist, String> {
+pub async fn open(app: &App, surface: &Surface) -> Result<Persist, String> {
     let dir = app.config.data_dir.clone().ok_or("no --data-dir")?;
     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
     let snap_path = snapshot_path(&dir);
@@ -131,7 +129,7 @@ pub async fn open(app: &App, router: Router) -> Result<Persist, String> {
         write_snapshot(app, &dir)?;
     }
     let log_file = log_path(&dir);
-    let replayed = replay(app, router, &log_file).await?;
+    let replayed = replay(app, surface, &log_file).await?;
     let log = OpenOptions::new()
         .create(true)
         .append(true)
@@ -211,7 +209,7 @@ fn write_snapshot(app: &App, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-async fn replay(app: &App, router: Router, path: &Path) -> Result<u64, String> {
+async fn replay(app: &App, surface: &Surface, path: &Path) -> Result<u64, String> {
     let mut bytes = Vec::new();
     match File::open(path) {
         Ok(mut f) => {
@@ -242,7 +240,7 @@ async fn replay(app: &App, router: Router, path: &Path) -> Result<u64, String> {
                 path.display()
             )
         })?;
-        apply(app, &router, record)
+        apply(app, surface, record)
             .await
             .map_err(|e| format!("{}: record at byte offset {offset}: {e}", path.display()))?;
         offset += len + 1;
@@ -251,7 +249,7 @@ async fn replay(app: &App, router: Router, path: &Path) -> Result<u64, String> {
     Ok(count)
 }
 
-async fn apply(app: &App, router: &Router, record: Record) -> Result<(), String> {
+async fn apply(app: &App, surface: &Surface, record: Record) -> Result<(), String> {
     match record {
         Record::CompleteDue { now } => {
             crate::ops::completer::run_due_at(app, now);
@@ -271,21 +269,23 @@ async fn apply(app: &App, router: &Router, record: Record) -> Result<(), String>
             let body = STANDARD
                 .decode(body)
                 .map_err(|e| format!("body is not base64: {e}"))?;
-            let req = req
-                .body(Body::from(body))
-                .map_err(|e| format!("cannot rebuild {method} {uri}: {e}"))?;
+            let (parts, ()) = req
+                .body(())
+                .map_err(|e| format!("cannot rebuild {method} {uri}: {e}"))?
+                .into_parts();
+            // Replayed through the API itself, as the original was; the scheme only matters to SCP signatures,
+            // which replay does not check (the log keeps no signature).
             let resp = REPLAYING
-                .scope((), pinned(now, router.clone().oneshot(req)))
+                .scope(
+                    (),
+                    pinned(now, surface.dispatch(parts, Bytes::from(body), "http")),
+                )
                 .await;
-            match resp {
-                Ok(r) if succeeded(&r) => Ok(()),
-                Ok(r) => {
-                    // The original succeeded; a different answer now means the world diverged. Say so, keep going.
-                    tracing::warn!(%method, %uri, status = %r.status(), "a logged request answered differently on replay");
-                    Ok(())
-                }
-                Err(never) => match never {},
+            if !succeeded(&resp) {
+                // The original succeeded; a different answer now means the world diverged. Say so, keep going.
+                tracing::warn!(%method, %uri, status = %resp.status(), "a logged request answered differently on replay");
             }
+            Ok(())
         }
     }
 }
@@ -341,7 +341,7 @@ impl Persist {
 pub struct NotApplied;
 
 /// Whether a request may change the world (and so must be logged).
-fn may_change(method: &http::Method, path: &str, grpc: bool) -> bool {
+pub fn may_change(method: &http::Method, path: &str, grpc: bool) -> bool {
     if path.starts_with("/_mock/") {
         return *method != http::Method::GET
             && !path.starts_with("/_mock/faults")
@@ -381,68 +381,62 @@ fn loggable_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The outermost middleware: pins "now" for every request and, with a data dir, logs each request that may change
-/// the world before its response is sent.
-pub async fn middleware(State(app): State<App>, req: Request, next: Next) -> Response {
-    let grpc = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/grpc"));
-    let path = req.uri().path().to_string();
-    let persist = app
-        .persist
-        .get()
-        .filter(|_| may_change(req.method(), &path, grpc));
-    let Some(p) = persist else {
-        let now = app.clock.now_unpinned();
-        return pinned(now, next.run(req)).await;
-    };
-    let _turn = p.gate.lock().await;
-    let (parts, body) = req.into_parts();
-    let family = if grpc {
-        Family::of_grpc_path(&path)
-    } else {
-        Family::of_path(&path)
-    };
-    let bytes = match crate::providers::read_body(&parts.headers, body).await {
-        Ok(b) => b,
-        Err(e) if grpc => return e.to_tonic(family).into_http::<Body>(),
-        Err(e) => return e.render(family, None),
-    };
-    let record_head = (
-        parts.method.to_string(),
-        parts.uri.to_string(),
-        loggable_headers(&parts.headers),
-    );
-    let now = app.clock.now_unpinned();
-    let resp = pinned(
-        now,
-        next.run(Request::from_parts(parts, Body::from(bytes.clone()))),
-    )
-    .await;
-    if !succeeded(&resp) || resp.extensions().get::<NotApplied>().is_some() {
-        return resp;
+/// What a logged request's record needs from its head, taken before the request is handed on.
+pub struct RecordHead {
+    now: DateTime<Utc>,
+    method: String,
+    uri: String,
+    headers: Vec<(String, String)>,
+}
+
+impl RecordHead {
+    pub fn of(parts: &http::request::Parts, now: DateTime<Utc>) -> RecordHead {
+        RecordHead {
+            now,
+            method: parts.method.to_string(),
+            uri: parts.uri.to_string(),
+            headers: loggable_headers(&parts.headers),
+        }
     }
-    let (method, uri, headers) = record_head;
-    let record = Record::Http {
-        now,
-        method,
-        uri,
-        headers,
-        body: STANDARD.encode(&bytes),
-    };
-    if let Err(e) = p.append(&app, &record) {
-        tracing::error!(error = %e, "could not persist a request");
-        let err = ApiError::new(
-            crate::error::Code::Unavailable,
-            format!("provmock could not persist this change: {e}"),
-        );
-        return if grpc {
-            err.to_tonic(family).into_http::<Body>()
-        } else {
-            err.render(family, None)
+}
+
+impl Persist {
+    /// Makes a request that changed the world durable before its response leaves (the caller holds the gate):
+    /// a successful, applied request is appended and fsynced; if that fails the client gets UNAVAILABLE instead of
+    /// a success that would not survive a restart.
+    pub fn log(
+        &self,
+        app: &App,
+        head: RecordHead,
+        body: &[u8],
+        resp: Response,
+        family: Family,
+        grpc: bool,
+    ) -> Response {
+        if !succeeded(&resp) || resp.extensions().get::<NotApplied>().is_some() {
+            return resp;
+        }
+        let record = Record::Http {
+            now: head.now,
+            method: head.method,
+            uri: head.uri,
+            headers: head.headers,
+            body: STANDARD.encode(body),
         };
+        match self.append(app, &record) {
+            Ok(()) => resp,
+            Err(e) => {
+                tracing::error!(error = %e, "could not persist a request");
+                let err = ApiError::new(
+                    crate::error::Code::Unavailable,
+                    format!("provmock could not persist this change: {e}"),
+                );
+                if grpc {
+                    err.to_tonic(family).into_http::<Body>()
+                } else {
+                    err.render(family, None)
+                }
+            }
+        }
     }
-    resp
 }

@@ -1,9 +1,13 @@
 //! Generated protobuf types (prost), gRPC services (tonic) and their proto3 JSON mapping (pbjson), all from our own
-//! minimal `.proto` files under `proto/`. Nothing here is hand-written but the module tree.
+//! minimal `.proto` files under `proto/`. Nothing here is hand-written but the module tree and `timestamp.rs`
+//! (`google.protobuf.Timestamp` with Google's JSON form).
 #![allow(clippy::all, clippy::pedantic, missing_docs, rustdoc::all)]
 
 /// The encoded `FileDescriptorSet` of every proto we serve, for gRPC server reflection.
 pub const DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
+
+mod timestamp;
+pub use timestamp::Timestamp;
 
 macro_rules! proto_module {
     ($file:literal) => {

@@ -4,90 +4,166 @@
 //! everything else to the REST routes and the `/_mock/` control plane. The plain port speaks HTTP/1.1 and h2c (prior
 //! knowledge, as gRPC clients use it); the TLS port speaks h2 and HTTP/1.1 chosen by ALPN.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::{Router, body::Body, extract::Request, response::Response};
-use http::{HeaderName, HeaderValue, header};
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::{HeaderName, HeaderValue, header, request::Parts};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo},
     server::{conn::auto, graceful::GracefulShutdown},
-    service::TowerToHyperService,
 };
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::trace::TraceLayer;
 
 use crate::app::App;
+use crate::clock::pinned;
+use crate::control::observe;
 use crate::family::Family;
+use crate::providers::read_body;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// gRPC, REST and the control plane, without middleware (what a data dir replays its log through).
-pub fn api_router(app: App) -> Router {
-    let rest = {
-        let app = app.clone();
-        move |req: Request| crate::providers::rest(app.clone(), req)
-    };
-    let control = {
-        let app = app.clone();
-        move |req: Request| crate::control::handle(app.clone(), req)
-    };
-    let rest_router = Router::new()
-        .route("/_mock/{*rest}", axum::routing::any(control))
-        .fallback(rest)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(rest_panic));
-    let grpc_router = crate::grpc::router(app);
-    Router::new().fallback(move |req: Request| {
-        let (rest_router, grpc_router) = (rest_router.clone(), grpc_router.clone());
-        async move {
-            let router = if is_grpc(&req) {
-                grpc_router
-            } else {
-                rest_router
-            };
-            match router.oneshot(req).await {
-                Ok(resp) => resp,
-                Err(never) => match never {},
-            }
-        }
-    })
+/// Everything provmock serves on its listeners: the API families over REST and gRPC, and the `/_mock/` control
+/// plane. Cheap to clone (one per connection).
+///
+/// Why one hand-written request path and not a stack of axum layers: every `from_fn` middleware, nested `Router`
+/// and request-id layer costs allocations and boxed futures on each request, and together they made provmock half as
+/// fast as a bare axum server (see `bench/`). The steps below are the ones those layers took, in the same order.
+#[derive(Clone)]
+pub struct Surface {
+    app: App,
+    /// The tonic services (and server reflection) as one router.
+    grpc: Router,
+    ids: RequestIds,
 }
 
-/// The whole HTTP surface with its middleware: request ids, tracing, the per-request clock and persistence, and
-/// the fault / journal middleware.
-pub fn router(app: App) -> Router {
-    let router = api_router(app.clone())
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            crate::control::observe::observe,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
+impl Surface {
+    pub fn new(app: App) -> Surface {
+        Surface {
+            grpc: crate::grpc::router(app.clone()),
             app,
-            crate::persist::middleware,
-        ))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()));
-    // Per-request spans cost a good share of a small request's time; they exist only when someone logs at debug.
-    let router = if tracing::enabled!(tracing::Level::DEBUG) {
-        router.layer(TraceLayer::new_for_http())
-    } else {
-        router
-    };
-    router.layer(SetRequestIdLayer::new(
-        REQUEST_ID.clone(),
-        RequestIds::new(),
-    ))
+            ids: RequestIds::new(),
+        }
+    }
+
+    /// One request from a listener (`scheme` says which: `http` or `https`). In order: the request id (the
+    /// client's `x-request-id` or a new one, echoed on the response); "now", pinned for the whole request; with a
+    /// data dir, the turn of a request that may change the world; the body, read once (413 in the family's format);
+    /// then the control plane, or the fault rules, the API and the journal; last, the durable log record, written
+    /// before the response leaves.
+    pub async fn handle(&self, mut req: Request, scheme: &'static str) -> Response {
+        let request_id = match req.headers().get(&REQUEST_ID) {
+            Some(v) => v.clone(),
+            None => {
+                let v = self.ids.next();
+                req.headers_mut().insert(REQUEST_ID.clone(), v.clone());
+                v
+            }
+        };
+        let mut resp = self.handle_with_id(req, scheme, &request_id).await;
+        resp.headers_mut().insert(REQUEST_ID.clone(), request_id);
+        resp
+    }
+
+    async fn handle_with_id(
+        &self,
+        req: Request,
+        scheme: &'static str,
+        request_id: &HeaderValue,
+    ) -> Response {
+        let app = &self.app;
+        let grpc = is_grpc(&req);
+        let path = req.uri().path().to_string();
+        let family = if grpc {
+            Family::of_grpc_path(&path)
+        } else {
+            Family::of_path(&path)
+        };
+        let log = app
+            .persist
+            .get()
+            .filter(|_| crate::persist::may_change(req.method(), &path, grpc));
+        let _turn = match log {
+            Some(p) => Some(p.gate.lock().await),
+            None => None,
+        };
+        let now = app.clock.now_unpinned();
+        let (parts, body) = req.into_parts();
+        let rid = request_id.to_str().unwrap_or("");
+        let bytes = match read_body(&parts.headers, body).await {
+            Ok(b) => b,
+            Err(e) => return observe::render(&e, family, grpc, rid),
+        };
+        let head = log.map(|_| crate::persist::RecordHead::of(&parts, now));
+
+        let response = if path.starts_with("/_mock/") {
+            // Control-plane calls are never faulted or journaled.
+            pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await
+        } else {
+            let seen = observe::Seen::start(&parts, &path, family, grpc, request_id);
+            let response = match observe::injected_fault(app, &parts, &path, family, grpc).await {
+                Some(err) => {
+                    let mut r = observe::render(&err, family, grpc, rid);
+                    r.extensions_mut().insert(crate::persist::NotApplied);
+                    r
+                }
+                None => pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await,
+            };
+            seen.record(app, &response, &bytes);
+            response
+        };
+        match (log, head) {
+            (Some(p), Some(head)) => p.log(app, head, &bytes, response, family, grpc),
+            _ => response,
+        }
+    }
+
+    /// Routes a request to gRPC, the control plane or REST, with nothing around it: no faults, journal or durable
+    /// log (what a data dir replays its log through). A panic becomes INTERNAL in the family's format.
+    pub async fn dispatch(&self, parts: Parts, body: Bytes, scheme: &'static str) -> Response {
+        let grpc = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/grpc"));
+        let family = Family::of_path(parts.uri.path());
+        let call = async {
+            if grpc {
+                let req = Request::from_parts(parts, Body::from(body));
+                match self.grpc.clone().oneshot(req).await {
+                    Ok(resp) => resp,
+                    Err(never) => match never {},
+                }
+            } else if parts.uri.path().starts_with("/_mock/") {
+                crate::control::handle(self.app.clone(), parts, body).await
+            } else {
+                crate::providers::rest(self.app.clone(), parts, body, scheme).await
+            }
+        };
+        match std::panic::AssertUnwindSafe(call).catch_unwind().await {
+            Ok(resp) => resp,
+            Err(_) if grpc => crate::grpc::panic_to_internal(),
+            Err(_) => rest_panic(family),
+        }
+    }
+}
+
+fn is_grpc(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/grpc"))
 }
 
 /// Request ids: a random per-process prefix and a counter — unique, and no system call per request (UUIDv4 draws
 /// from the OS for every request).
 #[derive(Clone)]
 struct RequestIds {
-    prefix: std::sync::Arc<str>,
-    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    prefix: Arc<str>,
+    next: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl RequestIds {
@@ -98,29 +174,19 @@ impl RequestIds {
             next: Default::default(),
         }
     }
-}
 
-impl MakeRequestId for RequestIds {
-    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+    fn next(&self) -> HeaderValue {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         HeaderValue::from_str(&format!("{}-{n:016x}", self.prefix))
-            .ok()
-            .map(RequestId::new)
+            .unwrap_or_else(|_| HeaderValue::from_static("provmock"))
     }
 }
 
-fn rest_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+fn rest_panic(family: Family) -> Response {
     crate::error::ApiError::internal(
         "provmock hit an internal error handling this request (a bug: please report it)",
     )
-    .render(Family::Channel, None)
-}
-
-fn is_grpc(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/grpc"))
+    .render(family, None)
 }
 
 /// Certificate material for the TLS listener.
@@ -220,22 +286,22 @@ fn server_config(
     Ok(Arc::new(config))
 }
 
-/// Serves `router` on the plain listener (and the TLS one, if any) until `shutdown` resolves, then lets in-flight
+/// Serves `surface` on the plain listener (and the TLS one, if any) until `shutdown` resolves, then lets in-flight
 /// requests finish (at most one second) and returns.
 pub async fn serve(
-    router: Router,
+    surface: Surface,
     plain: TcpListener,
     tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    tasks.spawn(accept_loop(plain, None, router.clone(), stop_rx.clone()));
+    tasks.spawn(accept_loop(plain, None, surface.clone(), stop_rx.clone()));
     if let Some((listener, config)) = tls {
         tasks.spawn(accept_loop(
             listener,
             Some(TlsAcceptor::from(config)),
-            router,
+            surface,
             stop_rx,
         ));
     }
@@ -247,15 +313,17 @@ pub async fn serve(
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    router: Router,
+    surface: Surface,
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
+    // Which listener a request came in on: SCP rebuilds the URL its clients signed from it.
+    let scheme = if tls.is_some() { "https" } else { "http" };
     loop {
-        let (stream, peer) = tokio::select! {
+        let stream = tokio::select! {
             res = listener.accept() => match res {
-                Ok(s) => s,
+                Ok((s, _)) => s,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -265,12 +333,13 @@ async fn accept_loop(
             _ = stop.changed() => break,
         };
         let _ = stream.set_nodelay(true);
-        let svc = TowerToHyperService::new(router.clone().map_request(
-            move |mut req: Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(Peer(peer));
-                req.map(Body::new)
-            },
-        ));
+        let surface = surface.clone();
+        let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+            let surface = surface.clone();
+            async move {
+                Ok::<_, std::convert::Infallible>(surface.handle(req.map(Body::new), scheme).await)
+            }
+        });
         match &tls {
             None => {
                 let conn = builder
@@ -304,21 +373,20 @@ async fn accept_loop(
     let _ = tokio::time::timeout(Duration::from_millis(900), graceful.shutdown()).await;
 }
 
-/// Which listener a request came in on (`http` or `https`), for SCP's signed URLs.
-#[derive(Debug, Clone, Copy)]
-pub struct Scheme(pub &'static str);
-
-/// The remote address of a request (an extension, for logs and the journal).
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub SocketAddr);
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_rest_panic_becomes_internal_in_googles_envelope() {
-        let resp = rest_panic(Box::new("boom"));
+    async fn body_json(resp: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_rest_panic_becomes_internal_in_the_familys_envelope() {
+        let resp = rest_panic(Family::Channel);
         assert_eq!(resp.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             resp.headers()
@@ -326,5 +394,18 @@ mod tests {
                 .and_then(|v| v.to_str().ok()),
             Some("application/json; charset=UTF-8")
         );
+        assert_eq!(body_json(resp).await["error"]["status"], "INTERNAL");
+        let scp = body_json(rest_panic(Family::Scp)).await;
+        assert_eq!(scp["errors"][0]["code"], "INTERNAL", "{scp}");
+    }
+
+    #[test]
+    fn request_ids_are_unique_and_carry_the_process_prefix() {
+        let ids = RequestIds::new();
+        let (a, b) = (ids.next(), ids.next());
+        assert_ne!(a, b);
+        let (a, b) = (a.to_str().unwrap_or(""), b.to_str().unwrap_or(""));
+        assert_eq!(a.len(), 33, "{a}");
+        assert_eq!(a[..17], b[..17], "one prefix per process: {a} {b}");
     }
 }

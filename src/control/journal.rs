@@ -5,28 +5,120 @@
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
+use http::{HeaderValue, Method};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
 
-#[derive(Debug, Clone, Serialize)]
+/// One journaled request. Built on every API request, so it holds cheap forms (the method as `http::Method`, the
+/// request id as the header value, the body as bytes) and becomes JSON only when someone reads the journal.
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub seq: u64,
     pub time: DateTime<Utc>,
     pub family: Family,
-    /// `grpc` or the HTTP method.
-    pub protocol: &'static str,
-    /// `POST` for REST, the RPC (`google.cloud.channel.v1.CloudChannelService/ImportCustomer`) for gRPC.
-    pub method: String,
+    pub grpc: bool,
+    pub http_method: Method,
     pub path: String,
     /// HTTP status for REST; the gRPC status code for gRPC.
     pub status: u16,
     pub duration_ms: f64,
-    pub request_id: String,
-    /// The JSON body with secrets redacted; for gRPC, only its size.
-    pub body: Value,
+    pub request_id: HeaderValue,
+    pub body: EntryBody,
+}
+
+impl Entry {
+    /// `POST` for REST, the RPC (`google.cloud.channel.v1.CloudChannelService/ImportCustomer`) for gRPC.
+    pub fn method(&self) -> &str {
+        if self.grpc {
+            self.path.trim_start_matches('/')
+        } else {
+            self.http_method.as_str()
+        }
+    }
+}
+
+impl Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Entry", 10)?;
+        m.serialize_field("seq", &self.seq)?;
+        m.serialize_field("time", &self.time)?;
+        m.serialize_field("family", &self.family)?;
+        m.serialize_field("protocol", if self.grpc { "grpc" } else { "http" })?;
+        m.serialize_field("method", self.method())?;
+        m.serialize_field("path", &self.path)?;
+        m.serialize_field("status", &self.status)?;
+        m.serialize_field("duration_ms", &self.duration_ms)?;
+        m.serialize_field("request_id", self.request_id.to_str().unwrap_or(""))?;
+        m.serialize_field("body", &self.body.to_json())?;
+        m.end()
+    }
+}
+
+/// A journaled body. Secrets never enter the journal: a JSON body in which a secret-looking field name could occur
+/// is redacted when it is recorded; any other is kept as a private copy of its bytes (not a view of the connection's
+/// read buffer, which it would pin) and parsed only when the journal is read.
+#[derive(Debug, Clone)]
+pub enum EntryBody {
+    Empty,
+    /// gRPC bodies: only their size.
+    Size(usize),
+    /// Bytes in which no secret field name occurs.
+    Plain(Box<[u8]>),
+    /// Parsed JSON with secret values replaced (or a note for a body that is not JSON).
+    Redacted(Value),
+}
+
+impl EntryBody {
+    pub fn of_json(body: &[u8]) -> EntryBody {
+        if body.is_empty() {
+            EntryBody::Empty
+        } else if may_name_a_secret(body) {
+            EntryBody::Redacted(redact_body(body))
+        } else {
+            EntryBody::Plain(body.into())
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        match self {
+            EntryBody::Empty => Value::Null,
+            EntryBody::Size(n) => Value::String(format!("(gRPC, {n} bytes)")),
+            EntryBody::Plain(bytes) => redact_body(bytes),
+            EntryBody::Redacted(v) => v.clone(),
+        }
+    }
+}
+
+/// Conservative: false only when no JSON key of `body` can be a secret's name. A key is a run of the body's bytes,
+/// so if the body — lower-cased, without `_` and `-` (as `is_secret` reads keys) — contains no secret marker, no key
+/// does. A backslash could spell a key with escapes, so it counts as a possible secret too.
+fn may_name_a_secret(body: &[u8]) -> bool {
+    const MARKERS: [&[u8]; 7] = [
+        b"password",
+        b"secret",
+        b"token",
+        b"jwt",
+        b"signature",
+        b"authorization",
+        b"privatekey",
+    ];
+    if body.contains(&b'\\') {
+        return true;
+    }
+    let mut folded = Vec::with_capacity(body.len());
+    folded.extend(
+        body.iter()
+            .filter(|b| **b != b'_' && **b != b'-')
+            .map(u8::to_ascii_lowercase),
+    );
+    (0..folded.len()).any(|i| {
+        matches!(folded[i], b'p' | b's' | b't' | b'j' | b'a')
+            && MARKERS.iter().any(|m| folded[i..].starts_with(m))
+    })
 }
 
 #[derive(Debug)]
@@ -73,7 +165,11 @@ impl Filter {
         self.family.is_none_or(|f| e.family == f)
             && self.status.is_none_or(|s| e.status == s)
             && self.method.as_ref().is_none_or(|m| {
-                e.method.eq_ignore_ascii_case(m) || e.method.ends_with(&format!("/{m}"))
+                let method = e.method();
+                method.eq_ignore_ascii_case(m)
+                    || method
+                        .strip_suffix(m.as_str())
+                        .is_some_and(|rest| rest.ends_with('/') || rest.ends_with('.'))
             })
             && self.path.as_ref().is_none_or(|p| {
                 if p.contains('*') {
@@ -218,6 +314,60 @@ mod tests {
     }
 
     #[test]
+    fn a_body_naming_a_secret_is_redacted_when_recorded_and_others_are_kept_as_bytes() {
+        for secret in [
+            &br#"{"passwordSpec":{"password":"p"}}"#[..],
+            br#"{"auth_token":"t"}"#,
+            br#"{"x":{"Private-Key":"k"}}"#,
+            br#"{"pass\u0077ord":"p"}"#,
+            br#"{"JWT":"j"}"#,
+        ] {
+            let text = String::from_utf8_lossy(secret).into_owned();
+            match EntryBody::of_json(secret) {
+                EntryBody::Redacted(v) => assert!(
+                    !v.to_string().contains("\"p\"") && !v.to_string().contains("\"t\""),
+                    "{text} → {v}"
+                ),
+                other => panic!("{text} was kept unredacted: {other:?}"),
+            }
+        }
+        let plain = br#"{"orgDisplayName":"Org","domain":"example.com"}"#;
+        assert!(matches!(EntryBody::of_json(plain), EntryBody::Plain(_)));
+        assert_eq!(EntryBody::of_json(plain).to_json()["domain"], "example.com");
+        assert!(matches!(EntryBody::of_json(b""), EntryBody::Empty));
+    }
+
+    #[test]
+    fn grpc_entries_show_the_rpc_as_their_method() {
+        let e = Entry {
+            seq: 1,
+            time: Utc::now(),
+            family: Family::Yandex,
+            grpc: true,
+            http_method: Method::POST,
+            path: "/yandex.cloud.organizationmanager.v1.idp.UserService/Create".into(),
+            status: 0,
+            duration_ms: 0.5,
+            request_id: HeaderValue::from_static("rid"),
+            body: EntryBody::Size(12),
+        };
+        let v = serde_json::to_value(&e).unwrap_or_default();
+        assert_eq!(
+            v["method"],
+            "yandex.cloud.organizationmanager.v1.idp.UserService/Create"
+        );
+        assert_eq!(v["protocol"], "grpc");
+        assert_eq!(v["request_id"], "rid");
+        assert_eq!(v["body"], "(gRPC, 12 bytes)");
+        let f = |m: &str| Filter {
+            method: Some(m.into()),
+            ..Filter::default()
+        };
+        assert!(f("Create").matches(&e) && f("UserService/Create").matches(&e));
+        assert!(!f("reate").matches(&e));
+    }
+
+    #[test]
     fn journal_is_bounded_and_filters() {
         let mut j = Journal::new(2);
         for (i, path) in ["/v1/a", "/v1/b", "/v1/c"].iter().enumerate() {
@@ -225,13 +375,13 @@ mod tests {
                 seq: 0,
                 time: Utc::now(),
                 family: Family::Channel,
-                protocol: "GET",
-                method: "GET".into(),
+                grpc: false,
+                http_method: Method::GET,
                 path: path.to_string(),
                 status: 200 + i as u16,
                 duration_ms: 1.0,
-                request_id: String::new(),
-                body: Value::Null,
+                request_id: HeaderValue::from_static("r"),
+                body: EntryBody::Empty,
             });
         }
         let all = j.query(&Filter::default(), 10);

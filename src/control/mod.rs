@@ -18,9 +18,8 @@ pub mod journal;
 pub mod observe;
 pub mod steer;
 
-use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use http::{Method, Request, StatusCode, header};
+use http::{Method, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,14 +29,8 @@ use crate::family::Family;
 use crate::ops::{Operation, Outcome};
 use crate::providers::google::cloudidentity::service as cloudidentity;
 use crate::providers::google::{Query, RestPath};
-use crate::providers::read_body;
 
-pub async fn handle(app: App, req: Request<Body>) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = match read_body(&parts.headers, body).await {
-        Ok(b) => b,
-        Err(e) => return e.render(Family::Mock, None),
-    };
+pub async fn handle(app: App, parts: http::request::Parts, body: bytes::Bytes) -> Response {
     let path = parts.uri.path().to_string();
     let query = Query::parse(parts.uri.query());
     if path == "/_mock/ca.pem" && parts.method == Method::GET {

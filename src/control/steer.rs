@@ -81,17 +81,12 @@ pub fn reset_policy(app: &App) -> Reply {
 // ---------- faults ----------
 
 pub fn list_faults(app: &App) -> Reply {
-    let f = app.faults.lock().unwrap_or_else(|e| e.into_inner());
-    ok(json!({"rules": f.list()}))
+    app.with_faults(|f| ok(json!({"rules": f.list()})))
 }
 
 pub fn add_fault(app: &App, bytes: &[u8]) -> Reply {
     let spec: RuleSpec = body(bytes)?;
-    let rule = app
-        .faults
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .add(spec)?;
+    let rule = app.with_faults(|f| f.add(spec))?;
     Ok((
         StatusCode::CREATED,
         serde_json::to_value(rule).unwrap_or_default(),
@@ -99,15 +94,14 @@ pub fn add_fault(app: &App, bytes: &[u8]) -> Reply {
 }
 
 pub fn delete_faults(app: &App, id: Option<&str>) -> Reply {
-    let mut f = app.faults.lock().unwrap_or_else(|e| e.into_inner());
-    match id {
+    app.with_faults(|f| match id {
         None => {
             f.clear();
             ok(json!({}))
         }
         Some(id) if f.remove(id) => ok(json!({})),
         Some(id) => Err(ApiError::not_found(format!("fault rule `{id}` not found"))),
-    }
+    })
 }
 
 // ---------- clock ----------

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use self::google::{Caller, Query, RestPath, Version};
 use crate::app::{App, State};
@@ -77,9 +77,14 @@ pub fn route_not_found(r: &RestRequest) -> ApiError {
         .with_reason("ROUTE_NOT_FOUND")
 }
 
-/// The REST entry point for every family: reads the body (bounded), parses the path, dispatches, renders.
-pub async fn rest(app: App, req: Request<Body>) -> Response {
-    let (parts, body) = req.into_parts();
+/// The REST entry point for every family: parses the path and query once, dispatches, renders. The body was read
+/// (bounded) by the caller.
+pub async fn rest(
+    app: App,
+    parts: http::request::Parts,
+    body: Bytes,
+    scheme: &'static str,
+) -> Response {
     let raw_path = parts.uri.path().to_string();
     let family = Family::of_path(&raw_path);
     let request_id = parts
@@ -87,19 +92,10 @@ pub async fn rest(app: App, req: Request<Body>) -> Response {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = match read_body(&parts.headers, body).await {
-        Ok(b) => b,
-        Err(e) => return e.render(family, request_id.as_deref()),
-    };
     let path = match RestPath::parse(&raw_path) {
         Ok(p) => p,
         Err(e) => return e.render(family, request_id.as_deref()),
     };
-    let scheme = parts
-        .extensions
-        .get::<crate::server::Scheme>()
-        .map(|s| s.0)
-        .unwrap_or("http");
     let r = RestRequest {
         caller: Caller::from_headers(&parts.headers),
         app,
@@ -115,21 +111,21 @@ pub async fn rest(app: App, req: Request<Body>) -> Response {
     };
     let result = match family {
         Family::Scp => scp::rest::route(&r),
-        _ => dispatch(&r, family).map(|v| google::ok_json(&v)),
+        _ => dispatch(&r, family).map(google::ok_json),
     };
     result.unwrap_or_else(|e| e.render(family, r.request_id.as_deref()))
 }
 
-fn dispatch(r: &RestRequest, family: Family) -> ApiResult<serde_json::Value> {
+fn dispatch(r: &RestRequest, family: Family) -> ApiResult<google::JsonBody> {
     let version = r.path.segments.first().and_then(|s| Version::parse(s));
     match (family, version) {
         (Family::Channel, Some(v @ (Version::V1 | Version::V1alpha1))) => {
             google::channel::rest::route(r, v)
         }
         (Family::CloudIdentity, Some(v @ (Version::V1 | Version::V1beta1))) => {
-            google::cloudidentity::rest::route(r, v)
+            google::cloudidentity::rest::route(r, v).map(Into::into)
         }
-        (Family::Yandex, _) => yandex::rest::route(r),
+        (Family::Yandex, _) => yandex::rest::route(r).map(Into::into),
         (Family::CloudIdentity, _) => Err(ApiError::unimplemented(format!(
             "the {} API is not implemented by this provmock build ({} {})",
             family.name(),

@@ -12,7 +12,7 @@ use percent_encoding::percent_decode_str;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult, json_response};
+use crate::error::{ApiError, ApiResult};
 
 /// The API version segment of a Google REST path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,33 +177,36 @@ pub fn snake_case(path: &str) -> String {
     out
 }
 
-/// A proto message as proto3 JSON (camelCase, defaults omitted), enums as numbers when asked.
-pub fn to_json<T: Serialize>(msg: &T, enums_as_int: bool) -> Value {
-    let mut v = proto_json(msg);
+/// A proto message as a proto3 JSON body (camelCase, defaults omitted), enums as numbers when asked. Written
+/// straight to bytes; only the rare numeric-enum form goes through a `Value`.
+pub fn to_json<T: Serialize>(msg: &T, enums_as_int: bool) -> JsonBody {
     if enums_as_int {
+        let mut v = proto_json(msg);
         enums_to_int(&mut v);
+        JsonBody::from(v)
+    } else {
+        JsonBody::of(msg)
     }
-    v
 }
 
-/// A proto message as proto3 JSON, timestamps spelled with `Z` (pbjson writes `+00:00`; Google writes `Z`).
+/// A proto message as a proto3 JSON value, for building larger documents (operations, `Any`).
 pub fn proto_json<T: Serialize>(msg: &T) -> Value {
-    let mut v = serde_json::to_value(msg).unwrap_or(Value::Null);
-    zulu(&mut v);
-    v
+    serde_json::to_value(msg).unwrap_or(Value::Null)
 }
 
-fn zulu(v: &mut Value) {
-    match v {
-        Value::String(s)
-            if s.len() > 20 && s.ends_with("+00:00") && s.as_bytes().get(10) == Some(&b'T') =>
-        {
-            s.truncate(s.len() - 6);
-            s.push('Z');
-        }
-        Value::Object(map) => map.values_mut().for_each(zulu),
-        Value::Array(items) => items.iter_mut().for_each(zulu),
-        _ => {}
+/// A JSON response body, already serialized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonBody(pub Vec<u8>);
+
+impl JsonBody {
+    pub fn of<T: Serialize>(msg: &T) -> JsonBody {
+        JsonBody(serde_json::to_vec(msg).unwrap_or_else(|_| b"null".to_vec()))
+    }
+}
+
+impl From<Value> for JsonBody {
+    fn from(v: Value) -> JsonBody {
+        JsonBody::of(&v)
     }
 }
 
@@ -246,8 +249,8 @@ pub fn enums_to_int(v: &mut Value) {
     }
 }
 
-pub fn ok_json(v: &Value) -> Response {
-    json_response(StatusCode::OK, v)
+pub fn ok_json(body: JsonBody) -> Response {
+    crate::error::json_bytes_response(StatusCode::OK, body.0)
 }
 
 /// Who is calling: the bearer token, if any. Checked against the fixtures' principals in strict auth.

@@ -110,10 +110,7 @@ pub fn create_token(
     );
     Ok(pb::CreateIamTokenResponse {
         iam_token: token,
-        expires_at: Some(pbjson_types::Timestamp {
-            seconds: expires_at.timestamp(),
-            nanos: expires_at.timestamp_subsec_nanos() as i32,
-        }),
+        expires_at: Some(expires_at.into()),
     })
 }
 

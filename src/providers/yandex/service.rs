@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::family::Family;
 use crate::ops::{AnyJson, Operation, Outcome};
 use crate::paging;
+use crate::proto::Timestamp;
 use crate::proto::google::rpc as rpcpb;
 use crate::proto::yandex::cloud::operation as oppb;
 use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
@@ -61,7 +62,7 @@ fn valid_username(u: &str) -> bool {
     }
 }
 
-fn timestamp_in_range(field: &str, t: &Option<pbjson_types::Timestamp>) -> ApiResult<()> {
+fn timestamp_in_range(field: &str, t: &Option<Timestamp>) -> ApiResult<()> {
     if let Some(t) = t {
         let max = Utc
             .with_ymd_and_hms(2105, 12, 31, 23, 59, 59)
@@ -78,16 +79,18 @@ fn timestamp_in_range(field: &str, t: &Option<pbjson_types::Timestamp>) -> ApiRe
     Ok(())
 }
 
-fn to_time(t: &Option<pbjson_types::Timestamp>) -> Option<DateTime<Utc>> {
-    t.as_ref()
-        .and_then(|t| Utc.timestamp_opt(t.seconds, t.nanos.max(0) as u32).single())
+fn to_time(t: &Option<Timestamp>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| {
+        Timestamp {
+            nanos: t.nanos.max(0),
+            ..t
+        }
+        .to_datetime()
+    })
 }
 
-fn ts(t: DateTime<Utc>) -> pbjson_types::Timestamp {
-    pbjson_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos() as i32,
-    }
+fn ts(t: DateTime<Utc>) -> Timestamp {
+    t.into()
 }
 
 fn check_profile(p: &UserProfile) -> ApiResult<()> {

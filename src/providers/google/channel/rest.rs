@@ -3,16 +3,16 @@
 
 use http::Method;
 use pbjson_types::FieldMask;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::service;
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::{Version, lro, parse_body, to_json};
+use crate::providers::google::{JsonBody, Version, lro, parse_body, to_json};
 use crate::providers::{RestRequest, method_not_allowed, route_not_found};
 
-pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
+pub fn route(r: &RestRequest, version: Version) -> ApiResult<JsonBody> {
     let segs = r.path.segs();
     let rest = &segs[1..];
     let verb = r.path.verb.as_deref();
@@ -113,7 +113,7 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
                 Method::DELETE => {
                     r.query.check_known(&[])?;
                     service::delete_customer(app, caller, pb::DeleteCustomerRequest { name })?;
-                    Ok(json!({}))
+                    Ok(json!({}).into())
                 }
                 _ => Err(method_not_allowed(
                     r,
@@ -127,7 +127,7 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
             let mut req: pb::ProvisionCloudIdentityRequest = parse_body(&r.body)?;
             req.customer = rest.join("/");
             let op = service::provision_cloud_identity(app, caller, req)?;
-            Ok(lro::operation_json(&op, Family::Channel, version, ints))
+            Ok(lro::operation_json(&op, Family::Channel, version, ints).into())
         }
         (["operations"], None) => {
             r.allow(&[Method::GET])?;
@@ -157,7 +157,7 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
             if !next.is_empty() {
                 out["nextPageToken"] = next.into();
             }
-            Ok(out)
+            Ok(out.into())
         }
         (["operations", _, ..], None) => {
             let name = rest.join("/");
@@ -165,11 +165,11 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
             match r.method {
                 Method::GET => {
                     let op = lro::get_operation(app, caller, &name)?;
-                    Ok(lro::operation_json(&op, Family::Channel, version, ints))
+                    Ok(lro::operation_json(&op, Family::Channel, version, ints).into())
                 }
                 Method::DELETE => {
                     lro::delete_operation(app, caller, &name)?;
-                    Ok(json!({}))
+                    Ok(json!({}).into())
                 }
                 _ => Err(method_not_allowed(r, &[Method::GET, Method::DELETE])),
             }
@@ -180,7 +180,7 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<Value> {
             let _: pbjson_types::Empty =
                 parse_body(&r.body).or_else(|_| Ok::<_, ApiError>(Default::default()))?;
             lro::cancel_operation(app, caller, &rest.join("/"))?;
-            Ok(json!({}))
+            Ok(json!({}).into())
         }
         _ => Err(route_not_found(r)),
     }

@@ -320,13 +320,6 @@ pub fn cloud_identity_info(ci: &CloudIdentity) -> pb::CloudIdentityInfo {
     }
 }
 
-fn timestamp(t: DateTime<Utc>) -> pbjson_types::Timestamp {
-    pbjson_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos() as i32,
-    }
-}
-
 /// The Customer as the API shows it: Cloud Identity data comes live from the directory.
 pub fn customer_proto(g: &GoogleWorld, c: &Customer) -> pb::Customer {
     let contact = c.primary_contact_info.clone().map(|mut ci| {
@@ -342,8 +335,8 @@ pub fn customer_proto(g: &GoogleWorld, c: &Customer) -> pb::Customer {
         primary_contact_info: contact,
         alternate_email: c.alternate_email.clone(),
         domain: c.domain.clone(),
-        create_time: Some(timestamp(c.create_time)),
-        update_time: Some(timestamp(c.update_time)),
+        create_time: Some(c.create_time.into()),
+        update_time: Some(c.update_time.into()),
         cloud_identity_id: c.cloud_identity_id.clone().unwrap_or_default(),
         language_code: c.language_code.clone(),
         cloud_identity_info: c
