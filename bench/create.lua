@@ -1,6 +1,9 @@
--- wrk script: POST a Channel customer with a domain unique per thread and request
--- (wrk -s create.lua ... -- 0 TAG; TAG keeps the domains of separate runs apart).
+-- wrk script: POST a Channel customer with a domain unique per thread and request.
+--   wrk -s create.lua URL -- LIMIT TAG
+-- LIMIT > 0: each thread stops after LIMIT responses (the fill to N creates); 0: run for -d.
+-- TAG keeps the domains of separate runs against the same server apart.
 local counter = 0
+local responses = 0
 local thread_id = 0
 local limit = 0
 local tag = "r"
@@ -17,6 +20,15 @@ function init(args)
   tag = args[2] or "r"
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  if limit > 0 then
+    -- defined only for the fill: wrk parses response bodies only when `response` exists
+    response = function(status, headers, body)
+      responses = responses + 1
+      if responses >= limit then
+        wrk.thread:stop()
+      end
+    end
+  end
 end
 
 function request()
@@ -27,4 +39,3 @@ function request()
     counter, domain, domain)
   return wrk.format(nil, wrk.path, nil, body)
 end
-

@@ -46,12 +46,28 @@ async fn fetch(State(s): State<Shared>, Path((a, c)): Path<(String, String)>) ->
 
 #[tokio::main]
 async fn main() {
-    let port = std::env::args().nth(1).or_else(|| std::env::var("BASELINE_PORT").ok()).unwrap_or_else(|| "18090".into());
+    // `--port P`, a bare `P`, or BASELINE_PORT; 18090 by default
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port = match args.as_slice() {
+        [flag, p] if flag == "--port" => Some(p.clone()),
+        [p] => Some(p.clone()),
+        _ => None,
+    }
+    .or_else(|| std::env::var("BASELINE_PORT").ok())
+    .unwrap_or_else(|| "18090".into());
     let store: Shared = Arc::default();
     {
         let mut st = store.lock().unwrap_or_else(|e| e.into_inner());
         let name = "accounts/C01234567/customers/S0NEWCUSTOMER1".to_string();
-        st.customers.insert(name.clone(), json!({"name": name, "domain": "example.org", "orgDisplayName": "Example"}));
+        // the same object provmock's default world answers for this name, so both GETs move the same bytes
+        st.customers.insert(
+            name.clone(),
+            json!({"createTime": "2026-01-01T00:00:00Z", "domain": "example.org", "languageCode": "en-US", "name": name,
+                   "orgDisplayName": "Example Org (not yet provisioned)",
+                   "orgPostalAddress": {"addressLines": ["1 Market St"], "postalCode": "94105", "regionCode": "US"},
+                   "primaryContactInfo": {"displayName": "Pat Lee", "email": "pat@example.org", "firstName": "Pat", "lastName": "Lee"},
+                   "updateTime": "2026-01-01T00:00:00Z"}),
+        );
         st.domains.insert("example.org".into());
     }
     let app = Router::new()
