@@ -61,62 +61,139 @@ def wrk_numbers(text):
     return rps, p99
 
 
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def save(path, r):
+    with open(path, "w") as f:
+        json.dump(r, f)
+
+
+def put(path, section, key, value):
+    r = load(path)
+    try:
+        value = float(value)
+    except ValueError:
+        pass
+    r.setdefault(section, {})[key] = value
+    save(path, r)
+
+
+def median_round(files):
+    """The round with the median requests/s: its requests/s and p99."""
+    runs = sorted((wrk_numbers(open(f).read()) for f in files), key=lambda x: x[0])
+    return runs[len(runs) // 2]
+
+
+def fill_numbers(path):
+    """bench-fill's `OK ERR SECONDS`."""
+    ok, err, secs = open(path).read().split()
+    return int(ok), int(err), float(secs)
+
+
+def probe(url):
+    """A stored customer's name and the page token after the first page, from a list call."""
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        page = json.load(resp)
+    return page["customers"][0]["name"], page["nextPageToken"]
+
+
+def fmt(v):
+    return f"{v:.1f}" if isinstance(v, float) else str(v)
+
+
+def report(r, out_path):
+    m = r["meta"]
+    rows = [
+        ("start-up to first answer (median of 10), ms", "startup_ms", 20.0),
+        ("idle RSS, MB", "idle_rss_mb", 15.0),
+        ("RSS after 100 000 creates, MB", "rss_100k_mb", None),
+        ("GET requests/s", "get_rps", 0.7),
+        ("GET p99, ms", "get_p99_ms", None),
+        ("create requests/s", "create_rps", 0.7),
+        ("create p99, ms", "create_p99_ms", None),
+    ]
+    out = [
+        f"connections: {int(m['connections'])}, wrk threads: {int(m['threads'])}, {int(m['duration'])} s per "
+        f"throughput run, median of {int(m['rounds'])} alternating rounds, on {os.cpu_count()} cores shared by "
+        "the load generator and the servers",
+        "",
+        "| metric | provmock | baseline (bare axum) | provmock / baseline | target |",
+        "|---|---|---|---|---|",
+    ]
+    for label, key, target in rows:
+        p, b = r["provmock"][key], r["baseline"][key]
+        ratio = p / b if b else float("nan")
+        verdict = ""
+        if target is not None:
+            if key.endswith("_rps"):
+                verdict = f"≥ {target} × baseline: {'PASS' if ratio >= target else 'MISS'}"
+            else:
+                verdict = f"< {target}: {'PASS' if p < target else 'MISS'}"
+        out.append(f"| {label} | {p:.1f} | {b:.1f} | {ratio:.2f} | {verdict} |")
+    small, large = str(int(m["small"])), str(int(m["large"]))
+    s, l = r["scale"][small], r["scale"][large]
+    out += [
+        "",
+        f"provmock as its store grows: {int(m['small']):,} vs {int(m['large']):,} customers stored "
+        "(GET one of them; list the page after the first, pageSize=50, through its page token; 20 000 creates)",
+        "",
+        f"| metric | {int(m['small']):,} stored | {int(m['large']):,} stored | ratio |",
+        "|---|---|---|---|",
+    ]
+    for label, key in [
+        ("GET requests/s", "get_rps"), ("GET p99, ms", "get_p99_ms"),
+        ("list page requests/s", "list_rps"), ("list page p99, ms", "list_p99_ms"),
+        ("creates/s", "create_rps"), ("RSS, MB", "rss_mb"),
+    ]:
+        ratio = l[key] / s[key] if s[key] else float("nan")
+        out.append(f"| {label} | {s[key]:.1f} | {l[key]:.1f} | {ratio:.2f} |")
+    text = "\n".join(out)
+    print(text)
+    with open(out_path, "w") as f:
+        f.write("# Benchmark results\n\nWritten by `bench/run.sh` on " + time.strftime("%Y-%m-%d") + ".\n\n"
+                + text + "\n")
+
+
 if __name__ == "__main__":
-    cmd = sys.argv[1]
+    cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "startup":
-        port = int(sys.argv[2])
-        print(f"{startup(sys.argv[3:], port):.2f}")
+        print(f"{startup(args[1:], int(args[0])):.2f}")
     elif cmd == "healthy":
-        port = int(sys.argv[2])
-        t0 = time.time()
+        port, t0 = int(args[0]), time.time()
         while not healthy(port):
             if time.time() - t0 > 10:
                 sys.exit(1)
             time.sleep(0.01)
-    elif cmd == "created":
-        # successful requests of a wrk run: "N requests in", minus "Non-2xx or 3xx responses: M"
-        total, bad = 0, 0
-        for line in open(sys.argv[2]):
-            parts = line.split()
-            if "requests in" in line:
-                total = int(parts[0])
-            if line.strip().startswith("Non-2xx"):
-                bad = int(parts[-1])
-        print(total - bad)
     elif cmd == "rss":
-        print(f"{rss_mb(int(sys.argv[2])):.1f}")
-    elif cmd == "wrk":
-        rps, p99 = wrk_numbers(open(sys.argv[2]).read())
-        print(json.dumps({"rps": rps, "p99_ms": p99}))
+        print(f"{rss_mb(int(args[0])):.1f}")
+    elif cmd == "put":
+        put(*args)
+    elif cmd == "median":
+        path, name, kind, files = args[0], args[1], args[2], args[3:]
+        rps, p99 = median_round(files)
+        put(path, name, f"{kind}_rps", rps)
+        put(path, name, f"{kind}_p99_ms", p99)
+    elif cmd == "filled":
+        ok, err, secs = fill_numbers(args[0])
+        print(f"   {ok} created, {err} failed, in {secs:.1f} s ({ok / secs:.0f}/s)")
+        if ok != int(args[1]) or err:
+            sys.exit(f"bench-fill: expected {args[1]} creates, got {ok} ({err} failed)")
+    elif cmd == "probe":
+        print(*probe(args[0]))
+    elif cmd == "scale":
+        path, level, get, lst, create, rss = args
+        g, li = wrk_numbers(open(get).read()), wrk_numbers(open(lst).read())
+        ok, err, secs = fill_numbers(create)
+        r = load(path)
+        r.setdefault("scale", {})[level] = {
+            "get_rps": g[0], "get_p99_ms": g[1], "list_rps": li[0], "list_p99_ms": li[1],
+            "create_rps": ok / secs, "rss_mb": float(rss)}
+        save(path, r)
     elif cmd == "report":
-        r = json.load(open(sys.argv[2]))
-        rows = [
-            ("start-up to first answer (median of 10), ms", "startup_ms", "lower", 20.0),
-            ("idle RSS, MB", "idle_rss_mb", "lower", 15.0),
-            ("RSS after 100 000 creates, MB", "rss_100k_mb", "lower", None),
-            ("GET requests/s", "get_rps", "higher", 0.7),
-            ("GET p99, ms", "get_p99_ms", "lower", None),
-            ("create requests/s", "create_rps", "higher", 0.7),
-            ("create p99, ms", "create_p99_ms", "lower", None),
-        ]
-        out = [
-            f"connections: {r['connections']}, wrk threads: {r['threads']}, {r['duration']} s per throughput run, "
-            f"on {os.cpu_count()} cores shared by the load generator and the server",
-            "",
-            "| metric | provmock | baseline (bare axum) | provmock / baseline | target |",
-            "|---|---|---|---|---|",
-        ]
-        for label, key, better, target in rows:
-            p, b = r["provmock"][key], r["baseline"][key]
-            ratio = p / b if b else float("nan")
-            verdict = ""
-            if target is not None:
-                if key in ("get_rps", "create_rps"):
-                    verdict = f"≥ {target} × baseline: {'PASS' if ratio >= target else 'MISS'}"
-                else:
-                    verdict = f"< {target}: {'PASS' if p < target else 'MISS'}"
-            out.append(f"| {label} | {p:.1f} | {b:.1f} | {ratio:.2f} | {verdict} |")
-        text = "\n".join(out)
-        print(text)
-        with open(sys.argv[3], "w") as f:
-            f.write("# Benchmark results\n\nWritten by `bench/run.sh` on " + time.strftime("%Y-%m-%d") + ".\n\n" + text + "\n")
+        report(load(args[0]), args[1])
+    else:
+        sys.exit(f"measure.py: unknown command {cmd}")

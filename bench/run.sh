@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# provmock vs a bare axum server, side by side, in one run (loopback only, bounded in time).
-# Prints start-up time, idle RSS, RSS after 100 000 creates, GET and create throughput and p99, and the ratios;
-# writes the table to bench/RESULTS.md. Not a test: the numbers depend on the machine.
+# provmock vs a bare axum server, side by side, in one run (loopback only, bounded in time). Not a test: the numbers
+# depend on the machine. Prints and writes to bench/RESULTS.md:
+#   1. start-up (median of 10), idle RSS, RSS after 100 000 creates, GET and create requests/s and p99, for both,
+#      with provmock/baseline ratios. Throughput: both servers run at once and wrk alternates between them for
+#      BENCH_ROUNDS rounds; the median round counts, so a noisy moment on the machine hits both alike.
+#   2. provmock's cost as its store grows: GET, a list page (through a page token) and creates, with 1 000 and with
+#      1 000 000 customers stored (BENCH_LARGE), and the large/small ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 CREATES=${BENCH_CREATES:-100000}
+SMALL=${BENCH_SMALL:-1000}
+LARGE=${BENCH_LARGE:-1000000}
 P_PORT=${BENCH_PROVMOCK_PORT:-18081}
 B_PORT=${BENCH_BASELINE_PORT:-18091}
 
@@ -22,56 +29,84 @@ cargo build --release --locked -q
 cargo build --release -q --manifest-path bench/baseline/Cargo.toml
 PROVMOCK=("$ROOT/target/release/provmock" --port "$P_PORT" --no-tls --lro-delay 0)
 BASELINE=("$ROOT/bench/baseline/target/release/provmock-baseline" "$B_PORT")
+FILL="$ROOT/bench/baseline/target/release/bench-fill"
 M="python3 bench/measure.py"
 TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$TMP"' EXIT
+R="$TMP/results.json"
+echo '{}' > "$R"
+put() { $M put "$R" "$@"; } # put SECTION KEY VALUE
 
-measure() { # name port cmd...
-  local name=$1 port=$2; shift 2
-  echo "== $name: start-up"
-  local startup; startup=$($M startup "$port" "$@")
+GET_PATH=/v1/accounts/C01234567/customers/S0NEWCUSTOMER1
+CREATE_PATH=/v1/accounts/C07654321/customers
+
+start() { # pidvar cmd...: start a server, wait until it answers
+  local -n out=$1; shift
   "$@" >/dev/null 2>&1 &
-  local pid=$!
-  $M healthy "$port"
-  sleep 0.5
-  local idle; idle=$($M rss "$pid")
-  local base="http://127.0.0.1:$port"
-  echo "== $name: GET for ${DURATION}s"
-  wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$base/v1/accounts/C01234567/customers/S0NEWCUSTOMER1" > "$TMP/$name-get.txt"
-  echo "== $name: create for ${DURATION}s"
-  wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s bench/create.lua "$base/v1/accounts/C07654321/customers" -- 0 tp > "$TMP/$name-create.txt"
-  echo "== $name: $CREATES creates on a fresh server, then RSS"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-  "$@" >/dev/null 2>&1 &
-  pid=$!
-  $M healthy "$port"
-  local done_creates=0 round=0
-  while [ "$done_creates" -lt "$CREATES" ] && [ "$round" -lt 200 ]; do
-    round=$((round + 1))
-    wrk -t"$THREADS" -c"$CONNS" -d2s -s bench/create.lua "$base/v1/accounts/C07654321/customers" -- 0 "fill$round" > "$TMP/$name-fill.txt"
-    done_creates=$((done_creates + $($M created "$TMP/$name-fill.txt")))
-  done
-  local full; full=$($M rss "$pid")
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-  local get create
-  get=$($M wrk "$TMP/$name-get.txt"); create=$($M wrk "$TMP/$name-create.txt")
-  python3 - "$name" "$startup" "$idle" "$full" "$get" "$create" "$TMP/results.json" <<'PY'
-import json, os, sys
-name, startup, idle, full, get, create, path = sys.argv[1:]
-r = json.load(open(path)) if os.path.exists(path) else {}
-g, c = json.loads(get), json.loads(create)
-r[name] = {"startup_ms": float(startup), "idle_rss_mb": float(idle), "rss_100k_mb": float(full),
-           "get_rps": g["rps"], "get_p99_ms": g["p99_ms"], "create_rps": c["rps"], "create_p99_ms": c["p99_ms"]}
-json.dump(r, open(path, "w"))
-PY
+  out=$!
+  local port
+  for port in "$P_PORT" "$B_PORT"; do [[ " $* " == *" $port "* ]] && $M healthy "$port"; done
 }
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-measure baseline "$B_PORT" "${BASELINE[@]}"
-measure provmock "$P_PORT" "${PROVMOCK[@]}"
-python3 - "$TMP/results.json" "$CONNS" "$THREADS" "$DURATION" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1])); r.update(connections=int(sys.argv[2]), threads=int(sys.argv[3]), duration=int(sys.argv[4]))
-json.dump(r, open(sys.argv[1], "w"))
-PY
+echo "== start-up (median of 10 starts each)"
+put baseline startup_ms "$($M startup "$B_PORT" "${BASELINE[@]}")"
+put provmock startup_ms "$($M startup "$P_PORT" "${PROVMOCK[@]}")"
+
+start bpid "${BASELINE[@]}"
+start ppid "${PROVMOCK[@]}"
+sleep 0.5
+put baseline idle_rss_mb "$($M rss "$bpid")"
+put provmock idle_rss_mb "$($M rss "$ppid")"
+
+for kind in get create; do
+  for round in $(seq "$ROUNDS"); do
+    for name in baseline provmock; do
+      port=$B_PORT; [ "$name" = provmock ] && port=$P_PORT
+      echo "== $kind, round $round/$ROUNDS: $name (${DURATION}s)"
+      if [ "$kind" = get ]; then
+        wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port$GET_PATH" > "$TMP/$name-$kind-$round.txt"
+      else
+        wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s bench/create.lua \
+          "http://127.0.0.1:$port$CREATE_PATH" -- 0 "r$round" > "$TMP/$name-$kind-$round.txt"
+      fi
+    done
+  done
+  for name in baseline provmock; do
+    $M median "$R" "$name" "$kind" "$TMP/$name-$kind-"*.txt
+  done
+done
+stop "$bpid"; stop "$ppid"
+
+for name in baseline provmock; do
+  echo "== $name: $CREATES creates on a fresh server, then RSS"
+  if [ "$name" = provmock ]; then start pid "${PROVMOCK[@]}"; port=$P_PORT; else start pid "${BASELINE[@]}"; port=$B_PORT; fi
+  "$FILL" "$port" "$CREATE_PATH" "$CREATES" "$CONNS" fill > "$TMP/fill.txt"
+  $M filled "$TMP/fill.txt" "$CREATES"
+  put "$name" rss_100k_mb "$($M rss "$pid")"
+  stop "$pid"
+done
+
+echo "== provmock as the store grows: $SMALL and $LARGE customers"
+start pid "${PROVMOCK[@]}"
+base="http://127.0.0.1:$P_PORT"
+stored=0
+for level in "$SMALL" "$LARGE"; do
+  echo "== filling to $level customers"
+  "$FILL" "$P_PORT" "$CREATE_PATH" "$((level - stored))" "$CONNS" "s$level" > "$TMP/fill.txt"
+  $M filled "$TMP/fill.txt" "$((level - stored))"
+  stored=$level
+  # a stored customer to GET, and the page after the first (through its page token) to list
+  read -r name token < <($M probe "$base$CREATE_PATH?pageSize=50")
+  wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$base/v1/$name" > "$TMP/scale-get-$level.txt"
+  wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$base$CREATE_PATH?pageSize=50&pageToken=$token" > "$TMP/scale-list-$level.txt"
+  "$FILL" "$P_PORT" "$CREATE_PATH" 20000 "$CONNS" "c$level" > "$TMP/scale-create-$level.txt"
+  stored=$((stored + 20000))
+  $M scale "$R" "$level" "$TMP/scale-get-$level.txt" "$TMP/scale-list-$level.txt" "$TMP/scale-create-$level.txt" "$($M rss "$pid")"
+done
+stop "$pid"
+
+put meta connections "$CONNS"; put meta threads "$THREADS"; put meta duration "$DURATION"; put meta rounds "$ROUNDS"
+put meta small "$SMALL"; put meta large "$LARGE"
 echo
-$M report "$TMP/results.json" bench/RESULTS.md
+$M report "$R" bench/RESULTS.md

@@ -109,15 +109,16 @@ fn may_name_a_secret(body: &[u8]) -> bool {
     if body.contains(&b'\\') {
         return true;
     }
-    let mut folded = Vec::with_capacity(body.len());
-    folded.extend(
-        body.iter()
-            .filter(|b| **b != b'_' && **b != b'-')
-            .map(u8::to_ascii_lowercase),
-    );
-    (0..folded.len()).any(|i| {
-        matches!(folded[i], b'p' | b's' | b't' | b'j' | b'a')
-            && MARKERS.iter().any(|m| folded[i..].starts_with(m))
+    let kept = |b: &&u8| **b != b'_' && **b != b'-';
+    (0..body.len()).any(|i| {
+        matches!(
+            body[i].to_ascii_lowercase(),
+            b'p' | b's' | b't' | b'j' | b'a'
+        ) && MARKERS.iter().any(|m| {
+            let mut rest = body[i..].iter().filter(kept);
+            m.iter()
+                .all(|c| rest.next().is_some_and(|b| b.to_ascii_lowercase() == *c))
+        })
     })
 }
 
@@ -215,16 +216,21 @@ impl Journal {
         }
     }
 
-    pub fn record(&mut self, mut e: Entry) {
+    /// Appends an entry; returns the oldest one when the journal was full, for the caller to drop once it has let
+    /// go of the journal's lock.
+    pub fn record(&mut self, mut e: Entry) -> Option<Entry> {
         if self.capacity == 0 {
-            return;
+            return None;
         }
         e.seq = self.next_seq;
         self.next_seq += 1;
-        if self.entries.len() == self.capacity {
-            self.entries.pop_front();
-        }
+        let evicted = if self.entries.len() >= self.capacity {
+            self.entries.pop_front()
+        } else {
+            None
+        };
         self.entries.push_back(e);
+        evicted
     }
 
     /// The most recent `limit` matching entries, oldest first.

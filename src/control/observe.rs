@@ -132,9 +132,11 @@ impl Seen {
             request_id: self.request_id,
             body,
         };
-        app.journal
+        let evicted = app
+            .journal
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .record(entry);
+        drop(evicted);
     }
 }

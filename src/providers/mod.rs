@@ -139,6 +139,11 @@ fn dispatch(r: &RestRequest, family: Family) -> ApiResult<google::JsonBody> {
 /// Decodes JSON, naming the field path of the first problem (`customer.domain`, or `body` for the document itself).
 /// Each family phrases the error its own way with `prefix`.
 pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8], prefix: &str) -> ApiResult<T> {
+    // Valid bodies (nearly all of them) take the plain decoder; only a failure is decoded again with the path
+    // tracking that names the field, which costs a wrapper per value.
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -395,16 +395,33 @@ impl GoogleWorld {
     /// Adds or replaces a customer, keeping the per-parent indexes right.
     pub fn put_customer(&mut self, c: Customer) {
         self.remove_customer(&c.name);
-        let parent = c.parent().to_string();
-        self.customer_domain_index.insert(
-            (parent.clone(), c.domain.to_ascii_lowercase()),
-            c.name.clone(),
+        index_customer(
+            &mut self.customer_domain_index,
+            &mut self.customer_identity_index,
+            &c,
         );
-        if let Some(ci) = &c.cloud_identity_id {
-            self.customer_identity_index
-                .insert((parent, ci.clone()), c.name.clone());
-        }
         self.customers.insert(c.name.clone(), c);
+    }
+
+    /// Stores a new customer under the first name from `draw` that nobody has yet (one walk of the ordered map per
+    /// draw) and returns that name.
+    pub fn insert_new_customer(
+        &mut self,
+        mut c: Customer,
+        mut draw: impl FnMut() -> String,
+    ) -> String {
+        use std::collections::btree_map::Entry;
+        loop {
+            c.name = draw();
+            if let Entry::Vacant(slot) = self.customers.entry(c.name.clone()) {
+                index_customer(
+                    &mut self.customer_domain_index,
+                    &mut self.customer_identity_index,
+                    &c,
+                );
+                return slot.insert(c).name.clone();
+            }
+        }
     }
 
     pub fn remove_customer(&mut self, name: &str) -> Option<Customer> {
@@ -499,4 +516,20 @@ pub fn sha256_hex(s: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The per-parent uniqueness indexes of a customer: one Customer per domain, and per Cloud Identity, per parent.
+fn index_customer(
+    by_domain: &mut HashMap<(String, String), String>,
+    by_identity: &mut HashMap<(String, String), String>,
+    c: &Customer,
+) {
+    let parent = c.parent().to_string();
+    by_domain.insert(
+        (parent.clone(), c.domain.to_ascii_lowercase()),
+        c.name.clone(),
+    );
+    if let Some(ci) = &c.cloud_identity_id {
+        by_identity.insert((parent, ci.clone()), c.name.clone());
+    }
 }

@@ -441,16 +441,9 @@ pub fn create_customer(
         ))
         .with_reason("CUSTOMER_ALREADY_EXISTS"));
     }
-    // guess: customer ids look like `S0` and 12 upper-case letters or digits.
-    let name = loop {
-        let candidate = format!("{}/S0{}", parent.customers(), st.ids.upper_alnum(12));
-        if !st.world.google.customers.contains_key(&candidate) {
-            break candidate;
-        }
-    };
     let channel_partner_id = parent.link.clone().unwrap_or(input.channel_partner_id);
     let customer = Customer {
-        name,
+        name: String::new(),
         org_display_name: input.org_display_name,
         org_postal_address: input.org_postal_address.unwrap_or_default(),
         primary_contact_info: input.primary_contact_info,
@@ -465,8 +458,14 @@ pub fn create_customer(
         customer_attestation_state: input.customer_attestation_state,
         provisioning_operation: None,
     };
-    let out = customer_proto(&st.world.google, &customer);
-    st.world.google.put_customer(customer);
+    // A new customer has no Cloud Identity yet, so it renders the same before it is stored; only its name is drawn.
+    let mut out = customer_proto(&st.world.google, &customer);
+    let customers = parent.customers();
+    let st = &mut *st;
+    // guess: customer ids look like `S0` and 12 upper-case letters or digits.
+    out.name = st.world.google.insert_new_customer(customer, || {
+        format!("{customers}/S0{}", st.ids.upper_alnum(12))
+    });
     Ok(out)
 }
 
