@@ -110,7 +110,7 @@ def report(r, out_path):
     rows = [
         ("start-up to first answer (median of 10), ms", "startup_ms", 20.0),
         ("idle RSS, MB", "idle_rss_mb", 15.0),
-        ("RSS after 100 000 creates, MB", "rss_100k_mb", None),
+        (f"RSS after {int(m['creates']):,} creates, MB".replace(",", " "), "rss_100k_mb", None),
         ("GET requests/s", "get_rps", 0.7),
         ("GET p99, ms", "get_p99_ms", None),
         ("create requests/s", "create_rps", 0.7),

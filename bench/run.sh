@@ -40,12 +40,13 @@ put() { $M put "$R" "$@"; } # put SECTION KEY VALUE
 GET_PATH=/v1/accounts/C01234567/customers/S0NEWCUSTOMER1
 CREATE_PATH=/v1/accounts/C07654321/customers
 
-start() { # pidvar cmd...: start a server, wait until it answers
-  local -n out=$1; shift
+start() { # PIDVAR PORT CMD...: start a server, wait until it answers on PORT
+  local -n out=$1
+  local port=$2
+  shift 2
   "$@" >/dev/null 2>&1 &
   out=$!
-  local port
-  for port in "$P_PORT" "$B_PORT"; do [[ " $* " == *" $port "* ]] && $M healthy "$port"; done
+  $M healthy "$port"
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
@@ -53,8 +54,8 @@ echo "== start-up (median of 10 starts each)"
 put baseline startup_ms "$($M startup "$B_PORT" "${BASELINE[@]}")"
 put provmock startup_ms "$($M startup "$P_PORT" "${PROVMOCK[@]}")"
 
-start bpid "${BASELINE[@]}"
-start ppid "${PROVMOCK[@]}"
+start bpid "$B_PORT" "${BASELINE[@]}"
+start ppid "$P_PORT" "${PROVMOCK[@]}"
 sleep 0.5
 put baseline idle_rss_mb "$($M rss "$bpid")"
 put provmock idle_rss_mb "$($M rss "$ppid")"
@@ -80,7 +81,11 @@ stop "$bpid"; stop "$ppid"
 
 for name in baseline provmock; do
   echo "== $name: $CREATES creates on a fresh server, then RSS"
-  if [ "$name" = provmock ]; then start pid "${PROVMOCK[@]}"; port=$P_PORT; else start pid "${BASELINE[@]}"; port=$B_PORT; fi
+  if [ "$name" = provmock ]; then
+    port=$P_PORT; start pid "$port" "${PROVMOCK[@]}"
+  else
+    port=$B_PORT; start pid "$port" "${BASELINE[@]}"
+  fi
   "$FILL" "$port" "$CREATE_PATH" "$CREATES" "$CONNS" fill > "$TMP/fill.txt"
   $M filled "$TMP/fill.txt" "$CREATES"
   put "$name" rss_100k_mb "$($M rss "$pid")"
@@ -88,7 +93,7 @@ for name in baseline provmock; do
 done
 
 echo "== provmock as the store grows: $SMALL and $LARGE customers"
-start pid "${PROVMOCK[@]}"
+start pid "$P_PORT" "${PROVMOCK[@]}"
 base="http://127.0.0.1:$P_PORT"
 stored=0
 for level in "$SMALL" "$LARGE"; do
@@ -107,6 +112,6 @@ done
 stop "$pid"
 
 put meta connections "$CONNS"; put meta threads "$THREADS"; put meta duration "$DURATION"; put meta rounds "$ROUNDS"
-put meta small "$SMALL"; put meta large "$LARGE"
+put meta small "$SMALL"; put meta large "$LARGE"; put meta creates "$CREATES"
 echo
 $M report "$R" bench/RESULTS.md

@@ -63,7 +63,17 @@ impl Surface {
                 v
             }
         };
+        // One line per request at debug level (`PROVMOCK_LOG=debug`); nothing is captured otherwise.
+        let logged = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| (req.method().clone(), req.uri().clone()));
+        let started = std::time::Instant::now();
         let mut resp = self.handle_with_id(req, scheme, &request_id).await;
+        if let Some((method, uri)) = logged {
+            tracing::debug!(
+                %method, %uri, status = resp.status().as_u16(), grpc_status = ?resp.headers().get("grpc-status"),
+                ms = started.elapsed().as_secs_f64() * 1e3, request_id = ?request_id, "request"
+            );
+        }
         resp.headers_mut().insert(REQUEST_ID.clone(), request_id);
         resp
     }
@@ -75,6 +85,7 @@ impl Surface {
         request_id: &HeaderValue,
     ) -> Response {
         let app = &self.app;
+        let started = std::time::Instant::now();
         let grpc = is_grpc(&req);
         let path = req.uri().path().to_string();
         let family = if grpc {
@@ -103,7 +114,7 @@ impl Surface {
             // Control-plane calls are never faulted or journaled.
             pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await
         } else {
-            let seen = observe::Seen::start(&parts, &path, family, grpc, request_id);
+            let seen = observe::Seen::start(&parts, &path, family, grpc, request_id, now, started);
             let response = match observe::injected_fault(app, &parts, &path, family, grpc).await {
                 Some(err) => {
                     let mut r = observe::render(&err, family, grpc, rid);

@@ -110,14 +110,15 @@ fn may_name_a_secret(body: &[u8]) -> bool {
         return true;
     }
     let kept = |b: &&u8| **b != b'_' && **b != b'-';
-    (0..body.len()).any(|i| {
-        matches!(
-            body[i].to_ascii_lowercase(),
-            b'p' | b's' | b't' | b'j' | b'a'
-        ) && MARKERS.iter().any(|m| {
-            let mut rest = body[i..].iter().filter(kept);
-            m.iter()
-                .all(|c| rest.next().is_some_and(|b| b.to_ascii_lowercase() == *c))
+    body.iter().enumerate().any(|(i, first)| {
+        let first = first.to_ascii_lowercase();
+        MARKERS.iter().any(|m| {
+            m[0] == first && {
+                let mut rest = body[i + 1..].iter().filter(kept);
+                m[1..]
+                    .iter()
+                    .all(|c| rest.next().is_some_and(|b| b.to_ascii_lowercase() == *c))
+            }
         })
     })
 }

@@ -74,6 +74,8 @@ pub async fn injected_fault(
 
 /// A request on its way through, remembered for its journal entry.
 pub struct Seen {
+    /// The request's pinned "now": the instant its handler saw, as journaled.
+    now: chrono::DateTime<chrono::Utc>,
     started: Instant,
     family: Family,
     grpc: bool,
@@ -89,9 +91,12 @@ impl Seen {
         family: Family,
         grpc: bool,
         request_id: &HeaderValue,
+        now: chrono::DateTime<chrono::Utc>,
+        started: Instant,
     ) -> Seen {
         Seen {
-            started: Instant::now(),
+            now,
+            started,
             family,
             grpc,
             method: parts.method.clone(),
@@ -122,7 +127,7 @@ impl Seen {
         };
         let entry = Entry {
             seq: 0,
-            time: app.clock.now(),
+            time: self.now,
             family: self.family,
             grpc: self.grpc,
             http_method: self.method,

@@ -150,9 +150,9 @@ pub fn real_clock(app: &App) -> Reply {
 
 pub fn journal(app: &App, q: &Query, count_only: bool) -> Reply {
     let f = Filter::parse(q)?;
-    let j = app.journal.lock().unwrap_or_else(|e| e.into_inner());
+    let journal = || app.journal.lock().unwrap_or_else(|e| e.into_inner());
     if count_only {
-        return ok(json!({"count": j.count(&f)}));
+        return ok(json!({"count": journal().count(&f)}));
     }
     let limit = match q.get(&["limit"]) {
         None | Some("") => 1000,
@@ -160,7 +160,9 @@ pub fn journal(app: &App, q: &Query, count_only: bool) -> Reply {
             .parse::<usize>()
             .map_err(|_| ApiError::invalid_field("limit", format!("`{v}` is not a number")))?,
     };
-    ok(json!({"entries": j.query(&f, limit)}))
+    // Copied out under the lock, rendered (bodies parsed and redacted) after it: requests journal meanwhile.
+    let entries = journal().query(&f, limit);
+    ok(json!({"entries": entries}))
 }
 
 pub fn clear_journal(app: &App) -> Reply {

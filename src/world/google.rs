@@ -312,8 +312,9 @@ pub struct GoogleWorld {
     pub partner_links: BTreeMap<(String, String), ChannelPartnerLink>,
     pub principals: Vec<Principal>,
     pub identities: BTreeMap<String, CloudIdentity>,
-    /// Customers by full name; ordered, so a parent's customers are one range.
-    pub customers: BTreeMap<String, Customer>,
+    /// Customers by full name; ordered, so a parent's customers are one range. Boxed: a `Customer` is ~640 bytes,
+    /// and the map's nodes shift and split their values on every insert.
+    pub customers: BTreeMap<String, Box<Customer>>,
     /// lower-case domain → Cloud Identity id.
     domain_index: HashMap<String, String>,
     /// lower-case admin email → Cloud Identity id.
@@ -373,12 +374,14 @@ impl GoogleWorld {
         self.customer_domain_index
             .get(&(parent.to_string(), domain.to_ascii_lowercase()))
             .and_then(|n| self.customers.get(n))
+            .map(|c| &**c)
     }
 
     pub fn customer_by_identity(&self, parent: &str, ci: &str) -> Option<&Customer> {
         self.customer_identity_index
             .get(&(parent.to_string(), ci.to_string()))
             .and_then(|n| self.customers.get(n))
+            .map(|c| &**c)
     }
 
     /// Every customer (of any reseller) linked to a Cloud Identity.
@@ -389,7 +392,7 @@ impl GoogleWorld {
         self.customer_identity_index
             .iter()
             .filter(move |((_, id), _)| id == ci)
-            .filter_map(|(_, n)| self.customers.get(n))
+            .filter_map(|(_, n)| self.customers.get(n).map(|c| &**c))
     }
 
     /// Adds or replaces a customer, keeping the per-parent indexes right.
@@ -400,7 +403,7 @@ impl GoogleWorld {
             &mut self.customer_identity_index,
             &c,
         );
-        self.customers.insert(c.name.clone(), c);
+        self.customers.insert(c.name.clone(), Box::new(c));
     }
 
     /// Stores a new customer under the first name from `draw` that nobody has yet (one walk of the ordered map per
@@ -419,7 +422,7 @@ impl GoogleWorld {
                     &mut self.customer_identity_index,
                     &c,
                 );
-                return slot.insert(c).name.clone();
+                return slot.insert(Box::new(c)).name.clone();
             }
         }
     }
@@ -445,7 +448,7 @@ impl GoogleWorld {
                 self.customer_identity_index.remove(&key);
             }
         }
-        Some(old)
+        Some(*old)
     }
 
     /// The unmanaged consumer account `email` if its domain is a verified domain of Cloud Identity `customer`.

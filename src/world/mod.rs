@@ -291,7 +291,7 @@ impl World {
                 channel_partner_links: g.partner_links.values().cloned().collect(),
                 principals: g.principals.clone(),
                 cloud_identities: g.identities.values().cloned().collect(),
-                customers: g.customers.values().cloned().collect(),
+                customers: g.customers.values().map(|c| (**c).clone()).collect(),
                 consumer_accounts: g.consumer_accounts.values().cloned().collect(),
                 user_invitations: g.invitations.values().cloned().collect(),
                 invitation_mail: g.invitation_mail.clone(),

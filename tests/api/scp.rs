@@ -576,3 +576,54 @@ async fn organization_list_pages_sorts_and_filters() {
     let wrong_method = scp(&app, "DELETE", "/v1/accounts", None, &[]).await;
     assert_eq!(wrong_method.status, 405, "{}", wrong_method.body);
 }
+
+#[tokio::test]
+async fn signatures_on_the_tls_port_cover_the_https_url() {
+    // Clients sign the URL they call, scheme included: on the TLS port that is `https://…`.
+    let app = spawn_with(Config {
+        auth: AuthMode::Strict,
+        ..Config::default()
+    })
+    .await;
+    let ca = app.server.ca_pem().expect("a generated CA");
+    let tls = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).expect("PEM"))
+        .build()
+        .expect("client");
+    let base = app.server.tls_uri().expect("TLS on");
+    let send = |url_signed: String, name: &'static str| {
+        let ts = now_ms().to_string();
+        let sig = sign(
+            "SKTEST",
+            &SignedRequest {
+                method: "POST",
+                url: &url_signed,
+                timestamp: &ts,
+                access_key: "AKTEST",
+                account_id: "",
+                client_type: "Openapi",
+            },
+        );
+        tls.post(format!("{base}/v1/accounts"))
+            .header("Scp-AccessKey", "AKTEST")
+            .header("Scp-Signature", sig)
+            .header("Scp-Timestamp", ts)
+            .header("Scp-ClientType", "Openapi")
+            .header("Scp-API-Version", "cloudcontrol 1.2")
+            .json(&sample_body(name))
+            .send()
+    };
+    let ok = send(format!("{base}/v1/accounts"), "over-tls")
+        .await
+        .expect("sent");
+    assert_eq!(ok.status(), 201, "{:?}", ok.text().await);
+    let http_url = base.replacen("https://", "http://", 1);
+    let wrong_scheme = send(format!("{http_url}/v1/accounts"), "wrong-scheme")
+        .await
+        .expect("sent");
+    assert_eq!(
+        wrong_scheme.status(),
+        401,
+        "an http:// signature must not pass on the TLS port"
+    );
+}

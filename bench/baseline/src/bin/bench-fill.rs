@@ -105,5 +105,5 @@ async fn main() {
     if tokio::time::timeout(Duration::from_secs(120), all).await.is_err() {
         eprintln!("bench-fill: gave up after 120 s");
     }
-    println!("{} {} {:.2}", c.ok.load(Ordering::Relaxed), c.err.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
+    println!("{} {} {:.3}", c.ok.load(Ordering::Relaxed), c.err.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
 }

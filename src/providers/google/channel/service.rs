@@ -376,8 +376,9 @@ pub fn list_customers(
     let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let g = &st.world.google;
-    let in_parent =
-        paging::after(&g.customers, start).take_while(|(name, _)| name.starts_with(&prefix));
+    let in_parent = paging::after(&g.customers, start)
+        .take_while(|(name, _)| name.starts_with(&prefix))
+        .map(|(name, c)| (name, &**c));
     let keep = |name: &str, c: &Customer| {
         !name[prefix.len()..].contains('/')
             && filter.as_ref().is_none_or(|f| {
@@ -594,7 +595,7 @@ pub fn update_customer(
         correlation_id: next.correlation_id,
         customer_attestation_state: next.customer_attestation_state,
         update_time: now,
-        ..current
+        ..*current
     };
     let out = customer_proto(&st.world.google, &updated);
     st.world.google.put_customer(updated);
@@ -1049,7 +1050,7 @@ pub fn complete_provision(
         .ok_or_else(|| customer_not_found(&action.customer))?;
     let cleared = Customer {
         provisioning_operation: None,
-        ..customer.clone()
+        ..(*customer).clone()
     };
     if let Err(e) = check_directory_free(&st.world.google, &customer.domain, &action.admin.email) {
         st.world.google.put_customer(cleared);
