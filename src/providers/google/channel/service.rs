@@ -463,10 +463,11 @@ pub fn create_customer(
     let mut out = customer_proto(&st.world.google, &customer);
     let customers = parent.customers();
     let st = &mut *st;
-    // guess: customer ids look like `S0` and 12 upper-case letters or digits.
-    out.name = st.world.google.insert_new_customer(customer, || {
-        format!("{customers}/S0{}", st.ids.upper_alnum(12))
-    });
+    // guess: customer ids look like `S0` and 12 upper-case letters or digits (`Ids::customer_id`).
+    out.name = st
+        .world
+        .google
+        .insert_new_customer(customer, || format!("{customers}/{}", st.ids.customer_id()));
     Ok(out)
 }
 
@@ -813,7 +814,7 @@ pub fn import_customer(
         (Some(e), _) => e.name.clone(),
         (None, false) => req.customer.clone(),
         (None, true) => loop {
-            let candidate = format!("{customers}/S0{}", st.ids.upper_alnum(12));
+            let candidate = format!("{customers}/{}", st.ids.customer_id());
             if !st.world.google.customers.contains_key(&candidate) {
                 break candidate;
             }
