@@ -320,9 +320,9 @@ pub struct GoogleWorld {
     /// lower-case admin email → Cloud Identity id.
     admin_index: HashMap<String, String>,
     /// (parent, lower-case domain) → customer name: one Customer per domain per parent.
-    customer_domain_index: HashMap<(String, String), String>,
+    customer_domain_index: HashMap<PairKey, String>,
     /// (parent, Cloud Identity id) → customer name: one Customer per Cloud Identity per parent.
-    customer_identity_index: HashMap<(String, String), String>,
+    customer_identity_index: HashMap<PairKey, String>,
     /// Consumer accounts by lower-case email.
     pub consumer_accounts: BTreeMap<String, ConsumerAccount>,
     /// Invitation records by (Cloud Identity id, lower-case email).
@@ -372,14 +372,14 @@ impl GoogleWorld {
     /// `parent` is `accounts/{a}` or `accounts/{a}/channelPartnerLinks/{l}`.
     pub fn customer_by_domain(&self, parent: &str, domain: &str) -> Option<&Customer> {
         self.customer_domain_index
-            .get(&(parent.to_string(), domain.to_ascii_lowercase()))
+            .get(&PairKey::new(parent, domain.to_ascii_lowercase()))
             .and_then(|n| self.customers.get(n))
             .map(|c| &**c)
     }
 
     pub fn customer_by_identity(&self, parent: &str, ci: &str) -> Option<&Customer> {
         self.customer_identity_index
-            .get(&(parent.to_string(), ci.to_string()))
+            .get(&PairKey::new(parent, ci.to_string()))
             .and_then(|n| self.customers.get(n))
             .map(|c| &**c)
     }
@@ -391,7 +391,7 @@ impl GoogleWorld {
     ) -> impl Iterator<Item = &'a Customer> + 'a {
         self.customer_identity_index
             .iter()
-            .filter(move |((_, id), _)| id == ci)
+            .filter(move |(key, _)| key.value == ci)
             .filter_map(|(_, n)| self.customers.get(n).map(|c| &**c))
     }
 
@@ -429,8 +429,8 @@ impl GoogleWorld {
 
     pub fn remove_customer(&mut self, name: &str) -> Option<Customer> {
         let old = self.customers.remove(name)?;
-        let parent = old.parent().to_string();
-        let key = (parent.clone(), old.domain.to_ascii_lowercase());
+        let parent = old.parent();
+        let key = PairKey::new(parent, old.domain.to_ascii_lowercase());
         if self
             .customer_domain_index
             .get(&key)
@@ -439,7 +439,7 @@ impl GoogleWorld {
             self.customer_domain_index.remove(&key);
         }
         if let Some(ci) = &old.cloud_identity_id {
-            let key = (parent, ci.clone());
+            let key = PairKey::new(parent, ci.clone());
             if self
                 .customer_identity_index
                 .get(&key)
@@ -523,16 +523,74 @@ pub fn sha256_hex(s: &str) -> String {
 
 /// The per-parent uniqueness indexes of a customer: one Customer per domain, and per Cloud Identity, per parent.
 fn index_customer(
-    by_domain: &mut HashMap<(String, String), String>,
-    by_identity: &mut HashMap<(String, String), String>,
+    by_domain: &mut HashMap<PairKey, String>,
+    by_identity: &mut HashMap<PairKey, String>,
     c: &Customer,
 ) {
-    let parent = c.parent().to_string();
+    let parent = c.parent();
     by_domain.insert(
-        (parent.clone(), c.domain.to_ascii_lowercase()),
+        PairKey::new(parent, c.domain.to_ascii_lowercase()),
         c.name.clone(),
     );
     if let Some(ci) = &c.cloud_identity_id {
-        by_identity.insert((parent, ci.clone()), c.name.clone());
+        by_identity.insert(PairKey::new(parent, ci.clone()), c.name.clone());
+    }
+}
+
+/// A `(parent, value)` index key that carries its hash, computed once from both strings. When a table grows, its
+/// entries are rehashed from this number alone: rehashing a million keys by their strings (two cache misses each)
+/// held the world's lock for a few hundred milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PairKey {
+    hash: u64,
+    parent: String,
+    value: String,
+}
+
+impl PairKey {
+    fn new(parent: &str, value: String) -> PairKey {
+        use std::hash::BuildHasher;
+        // A fixed hasher, so equal pairs always get equal numbers; the map's own randomized hasher mixes them.
+        let hash = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default()
+            .hash_one((parent, value.as_str()));
+        PairKey {
+            hash,
+            parent: parent.to_string(),
+            value,
+        }
+    }
+}
+
+impl std::hash::Hash for PairKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_keys_find_what_was_stored_and_tell_parents_apart() {
+        let mut m: HashMap<PairKey, &str> = HashMap::new();
+        m.insert(PairKey::new("accounts/A1", "example.com".into()), "a1");
+        m.insert(PairKey::new("accounts/A2", "example.com".into()), "a2");
+        for i in 0..10_000 {
+            m.insert(
+                PairKey::new("accounts/A1", format!("d{i}.example")),
+                "filler",
+            );
+        }
+        let get = |p: &str, v: &str| m.get(&PairKey::new(p, v.into())).copied();
+        assert_eq!(get("accounts/A1", "example.com"), Some("a1"));
+        assert_eq!(get("accounts/A2", "example.com"), Some("a2"));
+        assert_eq!(get("accounts/A3", "example.com"), None);
+        assert_eq!(get("accounts/A1", "d9999.example"), Some("filler"));
+        // The pair is hashed as a pair: moving text across the boundary makes another key.
+        assert_ne!(
+            PairKey::new("ab", "c".into()),
+            PairKey::new("a", "bc".into())
+        );
     }
 }
