@@ -3,7 +3,7 @@
 # depend on the machine. Prints and writes to bench/RESULTS.md:
 #   1. start-up (median of 10), idle RSS, RSS after 100 000 creates, GET and create requests/s and p99, for both,
 #      with provmock/baseline ratios. Throughput: both servers run at once and wrk alternates between them for
-#      BENCH_ROUNDS rounds; the median round counts, so a noisy moment on the machine hits both alike.
+#      BENCH_ROUNDS rounds; each metric's median over the rounds counts, so a noisy moment hits both alike.
 #   2. provmock's cost as its store grows: GET, a list page (through a page token) and creates, with 1 000 and with
 #      1 000 000 customers stored (BENCH_LARGE), and the large/small ratio.
 set -euo pipefail
@@ -16,6 +16,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 CREATES=${BENCH_CREATES:-100000}
 SMALL=${BENCH_SMALL:-1000}
 LARGE=${BENCH_LARGE:-1000000}
+[ "$LARGE" -gt $((SMALL + 20000)) ] || { echo "bench: BENCH_LARGE must exceed BENCH_SMALL + 20000"; exit 2; }
 P_PORT=${BENCH_PROVMOCK_PORT:-18081}
 B_PORT=${BENCH_BASELINE_PORT:-18091}
 
