@@ -67,7 +67,7 @@ impl Surface {
         let logged = tracing::enabled!(tracing::Level::DEBUG)
             .then(|| (req.method().clone(), req.uri().clone()));
         let started = std::time::Instant::now();
-        let mut resp = self.handle_with_id(req, scheme, &request_id).await;
+        let mut resp = self.handle_with_id(req, scheme, &request_id, started).await;
         if let Some((method, uri)) = logged {
             tracing::debug!(
                 %method, %uri, status = resp.status().as_u16(), grpc_status = ?resp.headers().get("grpc-status"),
@@ -83,10 +83,10 @@ impl Surface {
         req: Request,
         scheme: &'static str,
         request_id: &HeaderValue,
+        started: std::time::Instant,
     ) -> Response {
         let app = &self.app;
-        let started = std::time::Instant::now();
-        let grpc = is_grpc(&req);
+        let grpc = is_grpc(req.headers());
         let path = req.uri().path().to_string();
         let family = if grpc {
             Family::of_grpc_path(&path)
@@ -135,11 +135,7 @@ impl Surface {
     /// Routes a request to gRPC, the control plane or REST, with nothing around it: no faults, journal or durable
     /// log (what a data dir replays its log through). A panic becomes INTERNAL in the family's format.
     pub async fn dispatch(&self, parts: Parts, body: Bytes, scheme: &'static str) -> Response {
-        let grpc = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/grpc"));
+        let grpc = is_grpc(&parts.headers);
         let family = Family::of_path(parts.uri.path());
         let call = async {
             if grpc {
@@ -162,8 +158,9 @@ impl Surface {
     }
 }
 
-fn is_grpc(req: &Request) -> bool {
-    req.headers()
+/// gRPC calls are told apart by their content type (`application/grpc`, `+proto`, …), on either listener.
+fn is_grpc(headers: &http::HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/grpc"))
