@@ -351,6 +351,15 @@ impl ApiError {
         )
     }
 
+    /// The error as the caller's protocol carries it: a gRPC status for a gRPC call, else the family's REST format.
+    pub fn respond(&self, family: Family, grpc: bool, request_id: Option<&str>) -> Response {
+        if grpc {
+            self.to_tonic(family).into_http::<axum::body::Body>()
+        } else {
+            self.render(family, request_id)
+        }
+    }
+
     /// Renders the error as the family's REST wire format.
     pub fn render(&self, family: Family, request_id: Option<&str>) -> Response {
         let status = self.http_status();

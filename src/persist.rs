@@ -33,7 +33,6 @@ use crate::server::Surface;
 use crate::world::Document;
 use crate::world::google::sha256_hex;
 use crate::world::ids::Ids;
-use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -410,8 +409,8 @@ impl Persist {
         head: RecordHead,
         body: &[u8],
         resp: Response,
-        family: Family,
-        grpc: bool,
+        // How to answer if the log cannot be written: the caller's family, protocol and request id.
+        (family, grpc, request_id): (Family, bool, &str),
     ) -> Response {
         if !succeeded(&resp) || resp.extensions().get::<NotApplied>().is_some() {
             return resp;
@@ -431,11 +430,7 @@ impl Persist {
                     crate::error::Code::Unavailable,
                     format!("provmock could not persist this change: {e}"),
                 );
-                if grpc {
-                    err.to_tonic(family).into_http::<Body>()
-                } else {
-                    err.render(family, None)
-                }
+                err.respond(family, grpc, Some(request_id))
             }
         }
     }

@@ -106,7 +106,7 @@ impl Surface {
         let rid = request_id.to_str().unwrap_or("");
         let bytes = match read_body(&parts.headers, body).await {
             Ok(b) => b,
-            Err(e) => return observe::render(&e, family, grpc, rid),
+            Err(e) => return e.respond(family, grpc, Some(rid)),
         };
         let head = log.map(|_| crate::persist::RecordHead::of(&parts, now));
 
@@ -114,20 +114,21 @@ impl Surface {
             // Control-plane calls are never faulted or journaled.
             pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await
         } else {
-            let seen = observe::Seen::start(&parts, &path, family, grpc, request_id, now, started);
-            let response = match observe::injected_fault(app, &parts, &path, family, grpc).await {
-                Some(err) => {
-                    let mut r = observe::render(&err, family, grpc, rid);
-                    r.extensions_mut().insert(crate::persist::NotApplied);
-                    r
-                }
-                None => pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await,
-            };
+            let seen = observe::Seen::start(&parts, path, family, grpc, request_id, now, started);
+            let response =
+                match observe::injected_fault(app, &parts, seen.path(), family, grpc).await {
+                    Some(err) => {
+                        let mut r = err.respond(family, grpc, Some(rid));
+                        r.extensions_mut().insert(crate::persist::NotApplied);
+                        r
+                    }
+                    None => pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await,
+                };
             seen.record(app, &response, &bytes);
             response
         };
         match (log, head) {
-            (Some(p), Some(head)) => p.log(app, head, &bytes, response, family, grpc),
+            (Some(p), Some(head)) => p.log(app, head, &bytes, response, (family, grpc, rid)),
             _ => response,
         }
     }

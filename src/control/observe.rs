@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
 use axum::response::Response;
 use http::request::Parts;
 use http::{HeaderValue, Method};
@@ -14,15 +13,6 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::family::Family;
 use crate::providers::google::RestPath;
-
-/// An error in the caller's format: a gRPC status, or the family's JSON envelope.
-pub fn render(err: &ApiError, family: Family, grpc: bool, request_id: &str) -> Response {
-    if grpc {
-        err.to_tonic(family).into_http::<Body>()
-    } else {
-        err.render(family, Some(request_id))
-    }
-}
 
 /// The error a request must get instead of its answer, if a fault rule or the `x-provmock-fault` header says so;
 /// sleeps first for the latency the matching rules add up to.
@@ -87,7 +77,7 @@ pub struct Seen {
 impl Seen {
     pub fn start(
         parts: &Parts,
-        path: &str,
+        path: String,
         family: Family,
         grpc: bool,
         request_id: &HeaderValue,
@@ -100,9 +90,13 @@ impl Seen {
             family,
             grpc,
             method: parts.method.clone(),
-            path: path.to_string(),
+            path,
             request_id: request_id.clone(),
         }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// Journals the request with its answer: the HTTP status for REST, the gRPC code for gRPC.
