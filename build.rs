@@ -19,6 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(true)
         .build_client(true)
         .build_transport(false)
+        // RPCs we declare (for reflection) but do not serve answer UNIMPLEMENTED by default.
+        .generate_default_stubs(true)
         .compile_well_known_types(true)
         // Our own Timestamp (Google's JSON form); the longest extern path wins in prost and pbjson alike.
         .extern_path(".google.protobuf.Timestamp", "crate::proto::Timestamp")

@@ -101,6 +101,26 @@ pub struct Config {
     /// How many requests the journal keeps (oldest dropped first).
     #[arg(long, env = "PROVMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
+    /// When set, every `/_mock/` call except `GET /_mock/health` and `GET /_mock/ca.pem` needs
+    /// `Authorization: Bearer TOKEN` (401 otherwise). Set it whenever the ports are reachable beyond loopback.
+    #[arg(long, env = "PROVMOCK_CONTROL_TOKEN", hide_env_values = true)]
+    pub control_token: Option<String>,
+    /// Open connections served at once, both listeners together (also capped by the file-descriptor limit). Past
+    /// it, a few more are answered 503 UNAVAILABLE (health still answers) and then closed; the rest are closed at
+    /// once.
+    #[arg(long, env = "PROVMOCK_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// HTTP/1.1: how long a client may take to send a request's head, counted from the connection's start or the
+    /// end of the previous response (so it is also the keep-alive idle limit); then the connection is closed. TLS
+    /// handshakes get the same time.
+    #[arg(long, env = "PROVMOCK_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// How long a request body may take to arrive in full; then 408 in the family's format.
+    #[arg(long, env = "PROVMOCK_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// A connection (HTTP/1.1 or HTTP/2) with no bytes moving either way for this long is closed.
+    #[arg(long, env = "PROVMOCK_IDLE_TIMEOUT", default_value = "120s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
 }
 
 impl Default for Config {
@@ -124,6 +144,11 @@ impl Default for Config {
             journal_size: 10_000,
             data_dir: None,
             operations_keep: crate::ops::DEFAULT_KEEP_FINISHED,
+            control_token: None,
+            max_connections: 10_000,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(120),
         }
     }
 }

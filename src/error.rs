@@ -14,6 +14,20 @@ use serde_json::{Value, json};
 use crate::family::Family;
 use crate::proto::google::rpc as pb;
 
+/// A client's value as error messages quote it: whole when short, else its first 120 characters and the length, so a
+/// hostile megabyte-long value cannot make a megabyte-long error.
+pub fn shown(value: &str) -> Cow<'_, str> {
+    const KEEP: usize = 120;
+    match value.char_indices().nth(KEEP) {
+        None => Cow::Borrowed(value),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}… ({} characters)",
+            &value[..cut],
+            value.chars().count()
+        )),
+    }
+}
+
 /// Google's canonical error codes (google.rpc.Code), shared by every family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -362,8 +376,13 @@ impl ApiError {
 
     /// Renders the error as the family's REST wire format.
     pub fn render(&self, family: Family, request_id: Option<&str>) -> Response {
+        json_response(self.http_status(), &self.body_json(family, request_id))
+    }
+
+    /// The family's REST error body.
+    pub fn body_json(&self, family: Family, request_id: Option<&str>) -> Value {
         let status = self.http_status();
-        let body = match family {
+        match family {
             Family::Scp => json!({"errors": [{
                 "code": self.reason(),
                 "title": status.canonical_reason().unwrap_or("Error"),
@@ -383,8 +402,7 @@ impl ApiError {
                 "status": self.code.name(),
                 "details": self.details_json(family),
             }}),
-        };
-        json_response(status, &body)
+        }
     }
 }
 

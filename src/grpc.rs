@@ -29,8 +29,45 @@ pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
     Caller { bearer }
 }
 
+/// The gRPC methods provmock answers. Our protos declare every RPC of the services we serve (so reflection shows
+/// them all); the others answer UNIMPLEMENTED naming the RPC.
+pub const SERVED: &[&str] = &[
+    "/google.cloud.channel.v1.CloudChannelService/ListCustomers",
+    "/google.cloud.channel.v1.CloudChannelService/GetCustomer",
+    "/google.cloud.channel.v1.CloudChannelService/CheckCloudIdentityAccountsExist",
+    "/google.cloud.channel.v1.CloudChannelService/CreateCustomer",
+    "/google.cloud.channel.v1.CloudChannelService/UpdateCustomer",
+    "/google.cloud.channel.v1.CloudChannelService/DeleteCustomer",
+    "/google.cloud.channel.v1.CloudChannelService/ImportCustomer",
+    "/google.cloud.channel.v1.CloudChannelService/ProvisionCloudIdentity",
+    "/google.longrunning.Operations/ListOperations",
+    "/google.longrunning.Operations/GetOperation",
+    "/google.longrunning.Operations/DeleteOperation",
+    "/google.longrunning.Operations/CancelOperation",
+    "/yandex.cloud.organizationmanager.v1.idp.UserService/Get",
+    "/yandex.cloud.organizationmanager.v1.idp.UserService/List",
+    "/yandex.cloud.organizationmanager.v1.idp.UserService/Create",
+    "/yandex.cloud.organizationmanager.v1.idp.UserService/Update",
+    "/yandex.cloud.organizationmanager.v1.idp.UserService/Delete",
+    "/yandex.cloud.organizationmanager.v1.idp.UserService/Suspend",
+    "/yandex.cloud.organizationmanager.v1.idp.UserService/Reactivate",
+    "/yandex.cloud.organizationmanager.v1.idp.UserpoolService/Get",
+    "/yandex.cloud.organizationmanager.v1.idp.UserpoolService/List",
+    "/yandex.cloud.organizationmanager.v1.idp.UserpoolService/Create",
+    "/yandex.cloud.organizationmanager.v1.idp.UserpoolService/Delete",
+    "/yandex.cloud.operation.OperationService/Get",
+    "/yandex.cloud.operation.OperationService/Cancel",
+    "/yandex.cloud.endpoint.ApiEndpointService/Get",
+    "/yandex.cloud.endpoint.ApiEndpointService/List",
+    "/yandex.cloud.iam.v1.IamTokenService/Create",
+];
+
+fn served(path: &str) -> bool {
+    SERVED.contains(&path)
+}
+
 /// Every `/package.Service/Method` path our protos declare, read from the embedded descriptor set.
-fn served_methods() -> &'static HashSet<String> {
+pub fn declared_methods() -> &'static HashSet<String> {
     static METHODS: OnceLock<HashSet<String>> = OnceLock::new();
     METHODS.get_or_init(|| {
         let mut out = HashSet::new();
@@ -47,6 +84,41 @@ fn served_methods() -> &'static HashSet<String> {
         }
         out
     })
+}
+
+/// tonic reports a request message it cannot decode (or a malformed gRPC frame) as INTERNAL; it is the client's
+/// fault, so it becomes INVALID_ARGUMENT with a `BadRequest` detail, in the family's format.
+fn client_fault_as_invalid_argument(resp: Response, path: &str) -> Response {
+    let headers = resp.headers();
+    if headers.get("grpc-status").and_then(|v| v.to_str().ok()) != Some("13") {
+        return resp;
+    }
+    let message = headers
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .map(|m| {
+            percent_encoding::percent_decode_str(m)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+    let client_fault = [
+        "failed to decode Protobuf message",
+        "protocol error",
+        "Unexpected EOF",
+    ]
+    .iter()
+    .any(|p| message.starts_with(p));
+    if !client_fault {
+        return resp;
+    }
+    let rpc = path.trim_start_matches('/').replace('/', ".");
+    ApiError::invalid_argument(format!(
+        "the request message of `{rpc}` is not a valid protobuf message: {message}"
+    ))
+    .with_violation("request", message)
+    .to_tonic(Family::of_grpc_path(path))
+    .into_http::<Body>()
 }
 
 pub fn router(app: App) -> Router {
@@ -95,17 +167,46 @@ pub fn router(app: App) -> Router {
         async move {
             let path = req.uri().path().to_string();
             let reflection = path.starts_with("/grpc.reflection.");
-            if !reflection && !served_methods().contains(&path) {
+            if !reflection && !served(&path) {
                 return unimplemented(&path);
             }
             use tower::ServiceExt;
-            match tonic_router.oneshot(req).await {
+            let resp = match tonic_router.oneshot(req).await {
                 Ok(resp) => resp,
                 Err(never) => match never {},
-            }
+            };
+            client_fault_as_invalid_argument(resp, &path)
         }
     };
     Router::new().fallback(guarded)
+}
+
+/// Yandex RPCs carry `x-request-id` and `x-server-trace-id` in the response *headers*, success and error alike, as
+/// Yandex's front end does: the Node SDK builds its `ApiError` (with `requestId` and `serverTraceId`) only from
+/// headers that arrive before the status. tonic answers errors "trailers-only" (status in the one header block),
+/// so an error answer is split into headers and a trailer block holding the status.
+pub fn yandex_headers(resp: Response, request_id: &http::HeaderValue) -> Response {
+    use futures_util::stream;
+    use http_body::Frame;
+    let (mut parts, body) = resp.into_parts();
+    let trace = uuid::Uuid::new_v4().to_string();
+    if let Ok(v) = http::HeaderValue::from_str(&trace) {
+        parts.headers.insert("x-server-trace-id", v);
+    }
+    parts.headers.insert("x-request-id", request_id.clone());
+    if !parts.headers.contains_key("grpc-status") {
+        return Response::from_parts(parts, body);
+    }
+    let mut trailers = http::HeaderMap::new();
+    for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+        if let Some(v) = parts.headers.remove(name) {
+            trailers.insert(name, v);
+        }
+    }
+    let frames = stream::once(async move {
+        Ok::<_, std::convert::Infallible>(Frame::<bytes::Bytes>::trailers(trailers))
+    });
+    Response::from_parts(parts, Body::new(http_body_util::StreamBody::new(frames)))
 }
 
 fn unimplemented(path: &str) -> Response {
@@ -160,12 +261,13 @@ mod tests {
     }
 
     #[test]
-    fn every_served_method_is_known_from_the_descriptor_set() {
-        let m = served_methods();
-        assert!(m.contains("/google.cloud.channel.v1.CloudChannelService/ImportCustomer"));
-        assert!(m.contains("/yandex.cloud.organizationmanager.v1.idp.UserService/Create"));
-        assert!(
-            !m.contains("/yandex.cloud.organizationmanager.v1.idp.UserService/GeneratePassword")
-        );
+    fn every_served_method_is_declared_in_the_descriptor_set() {
+        let m = declared_methods();
+        for path in SERVED {
+            assert!(m.contains(*path), "{path} is served but not declared");
+        }
+        assert!(!served(
+            "/google.cloud.channel.v1.CloudChannelService/ListEntitlements"
+        ));
     }
 }

@@ -7,6 +7,7 @@
 //! Components, and why each exists:
 //! - [`config`]: flags with `PROVMOCK_*` env twins.
 //! - [`server`]: the listeners (plain HTTP/1.1 + h2c, TLS h2 + HTTP/1.1), one router for gRPC, REST and control.
+//! - [`conn`]: connection limits and timeouts, and bodies for the errors hyper answers by itself.
 //! - [`app`]: the shared handle; one lock over the world and the operations, so invariants hold under concurrency.
 //! - [`world`]: what the providers know, seeded from fixtures ([`world::Document`]).
 //! - [`ops`]: the long-running operation engine and its background completer.
@@ -14,6 +15,7 @@
 //! - [`control`]: the `/_mock/` control plane for tests.
 //! - [`clock`]: the one source of "now", movable by tests.
 //! - [`error`]: `ApiError` and its renderers per family.
+//! - [`json_strict`]: JSON decoding that refuses an array where an object is expected, at any depth.
 //!
 //! In Rust tests, start one on a random port:
 //!
@@ -29,10 +31,12 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod control;
 pub mod error;
 pub mod family;
 pub mod grpc;
+pub mod json_strict;
 pub mod ops;
 pub mod paging;
 pub mod persist;

@@ -37,6 +37,9 @@ pub mod google {
 
 pub mod yandex {
     pub mod cloud {
+        pub mod access {
+            proto_module!("yandex.cloud.access");
+        }
         pub mod operation {
             proto_module!("yandex.cloud.operation");
         }

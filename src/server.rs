@@ -11,8 +11,8 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http::{HeaderName, HeaderValue, header, request::Parts};
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
-    server::{conn::auto, graceful::GracefulShutdown},
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto,
 };
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use tokio_rustls::TlsAcceptor;
@@ -20,6 +20,7 @@ use tower::ServiceExt;
 
 use crate::app::App;
 use crate::clock::pinned;
+use crate::conn::{Activity, Admission, Gate, Watched};
 use crate::control::observe;
 use crate::family::Family;
 use crate::providers::read_body;
@@ -50,11 +51,15 @@ impl Surface {
     }
 
     /// One request from a listener (`scheme` says which: `http` or `https`). In order: the request id (the
-    /// client's `x-request-id` or a new one, echoed on the response); "now", pinned for the whole request; with a
-    /// data dir, the turn of a request that may change the world; the body, read once (413 in the family's format);
-    /// then the control plane, or the fault rules, the API and the journal; last, the durable log record, written
-    /// before the response leaves.
+    /// client's `x-request-id` or a new one, echoed on the response); "now", pinned for the whole request; the
+    /// control token, for `/_mock/` calls; with a data dir, the turn of a request that may change the world; the
+    /// body, read once (413 or 408 in the family's format); then the control plane, or the fault rules, the API and
+    /// the journal; last, the durable log record, written before the response leaves. Streaming gRPC (server
+    /// reflection) skips all of that and streams both ways.
     pub async fn handle(&self, mut req: Request, scheme: &'static str) -> Response {
+        if req.uri().path().starts_with("/grpc.reflection.") && is_grpc(req.headers()) {
+            return self.reflection(req).await;
+        }
         let request_id = match req.headers().get(&REQUEST_ID) {
             Some(v) => v.clone(),
             None => {
@@ -65,8 +70,10 @@ impl Surface {
         };
         // One line per request at debug level (`PROVMOCK_LOG=debug`); nothing is captured otherwise.
         let logged = tracing::enabled!(tracing::Level::DEBUG)
-            .then(|| (req.method().clone(), req.uri().clone()));
+            .then(|| (req.method().clone(), redacted_uri(req.uri())));
         let started = std::time::Instant::now();
+        let yandex_grpc =
+            is_grpc(req.headers()) && Family::of_grpc_path(req.uri().path()) == Family::Yandex;
         let mut resp = self.handle_with_id(req, scheme, &request_id, started).await;
         if let Some((method, uri)) = logged {
             tracing::debug!(
@@ -74,8 +81,19 @@ impl Surface {
                 ms = started.elapsed().as_secs_f64() * 1e3, request_id = ?request_id, "request"
             );
         }
+        if yandex_grpc {
+            resp = crate::grpc::yandex_headers(resp, &request_id);
+        }
         resp.headers_mut().insert(REQUEST_ID.clone(), request_id);
         resp
+    }
+
+    /// gRPC server reflection: a bidirectional stream, answered request by request while the client keeps it open.
+    async fn reflection(&self, req: Request) -> Response {
+        match self.grpc.clone().oneshot(req).await {
+            Ok(resp) => resp,
+            Err(never) => match never {},
+        }
     }
 
     async fn handle_with_id(
@@ -86,13 +104,20 @@ impl Surface {
         started: std::time::Instant,
     ) -> Response {
         let app = &self.app;
-        let grpc = is_grpc(req.headers());
+        let grpc = is_grpc(req.headers()) && is_grpc_path(req.uri().path());
         let path = req.uri().path().to_string();
         let family = if grpc {
             Family::of_grpc_path(&path)
         } else {
             Family::of_path(&path)
         };
+        let rid = request_id.to_str().unwrap_or("");
+        let control = path.starts_with("/_mock/");
+        if control
+            && let Err(e) = crate::control::check_token(app, req.method(), &path, req.headers())
+        {
+            return e.respond(Family::Mock, false, Some(rid));
+        }
         let log = app
             .persist
             .get()
@@ -103,14 +128,13 @@ impl Surface {
         };
         let now = app.clock.now_unpinned();
         let (parts, body) = req.into_parts();
-        let rid = request_id.to_str().unwrap_or("");
-        let bytes = match read_body(&parts.headers, body).await {
+        let bytes = match read_body(&parts.headers, body, app.config.body_timeout).await {
             Ok(b) => b,
             Err(e) => return e.respond(family, grpc, Some(rid)),
         };
         let head = log.map(|_| crate::persist::RecordHead::of(&parts, now));
 
-        let response = if path.starts_with("/_mock/") {
+        let response = if control {
             // Control-plane calls are never faulted or journaled.
             pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await
         } else {
@@ -136,7 +160,7 @@ impl Surface {
     /// Routes a request to gRPC, the control plane or REST, with nothing around it: no faults, journal or durable
     /// log (what a data dir replays its log through). A panic becomes INTERNAL in the family's format.
     pub async fn dispatch(&self, parts: Parts, body: Bytes, scheme: &'static str) -> Response {
-        let grpc = is_grpc(&parts.headers);
+        let grpc = is_grpc(&parts.headers) && is_grpc_path(parts.uri.path());
         let family = Family::of_path(parts.uri.path());
         let call = async {
             if grpc {
@@ -165,6 +189,43 @@ fn is_grpc(headers: &http::HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/grpc"))
+}
+
+/// A gRPC method path: `/package.Service/Method`. A REST path with a gRPC content type is served as REST (its body
+/// then fails to parse as JSON, with a clear error), not handed to the gRPC services, which would answer it with
+/// an empty 200.
+fn is_grpc_path(path: &str) -> bool {
+    let mut segs = path.strip_prefix('/').unwrap_or("").split('/');
+    match (segs.next(), segs.next(), segs.next()) {
+        (Some(service), Some(method), None) => {
+            service.contains('.') && !service.starts_with('.') && !method.is_empty()
+        }
+        _ => false,
+    }
+}
+
+/// The URI as the debug log prints it: the values of credential-bearing query parameters (`access_token`, `key`,
+/// `token`, …) replaced by `REDACTED`.
+pub fn redacted_uri(uri: &http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.to_string();
+    };
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = percent_encoding::percent_decode_str(k)
+                .decode_utf8_lossy()
+                .to_ascii_lowercase();
+            let secret = crate::control::journal::is_secret(&name) || name == "key";
+            if secret && !v.is_empty() {
+                format!("{k}=REDACTED")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), redacted.join("&"))
 }
 
 /// Request ids: a random per-process prefix and a counter — unique, and no system call per request (UUIDv4 draws
@@ -296,44 +357,80 @@ fn server_config(
 }
 
 /// Serves `surface` on the plain listener (and the TLS one, if any) until `shutdown` resolves, then lets in-flight
-/// requests finish (at most one second) and returns.
+/// requests finish (at most one second) and returns. Connection limits and timeouts come from the app's config.
 pub async fn serve(
     surface: Surface,
     plain: TcpListener,
     tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    let gate = Arc::new(Gate::new(surface.app.config.max_connections));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    tasks.spawn(accept_loop(plain, None, surface.clone(), stop_rx.clone()));
+    tasks.spawn(accept_loop(
+        plain,
+        None,
+        surface.clone(),
+        gate.clone(),
+        stop_rx.clone(),
+    ));
     if let Some((listener, config)) = tls {
         tasks.spawn(accept_loop(
             listener,
             Some(TlsAcceptor::from(config)),
             surface,
+            gate.clone(),
             stop_rx,
         ));
     }
     shutdown.await;
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
+    gate.drained(Duration::from_secs(1)).await;
+}
+
+/// Connection settings shared by every connection of a listener.
+#[derive(Clone)]
+struct ConnSettings {
+    builder: auto::Builder<TokioExecutor>,
+    tls: Option<TlsAcceptor>,
+    /// Which listener a request came in on: SCP rebuilds the URL its clients signed from it.
+    scheme: &'static str,
+    header_timeout: Duration,
+    idle_timeout: Duration,
 }
 
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     surface: Surface,
+    gate: Arc<Gate>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
-    // Which listener a request came in on: SCP rebuilds the URL its clients signed from it.
-    let scheme = if tls.is_some() { "https" } else { "http" };
+    let config = &surface.app.config;
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD_BYTES as u32);
+    let settings = ConnSettings {
+        builder,
+        scheme: if tls.is_some() { "https" } else { "http" },
+        tls,
+        header_timeout: config.header_timeout,
+        idle_timeout: config.idle_timeout,
+    };
     loop {
         let stream = tokio::select! {
             res = listener.accept() => match res {
                 Ok((s, _)) => s,
                 Err(e) => {
+                    // Out of descriptors or similar: back off a little; connections closing will make room.
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
@@ -341,45 +438,137 @@ async fn accept_loop(
             },
             _ = stop.changed() => break,
         };
+        let (permit, limited) = match gate.admit() {
+            Admission::Normal(p) => (p, false),
+            Admission::Limited(p) => (p, true),
+            Admission::Refused => {
+                drop(stream);
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
-        let surface = surface.clone();
-        let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-            let surface = surface.clone();
-            async move {
-                Ok::<_, std::convert::Infallible>(surface.handle(req.map(Body::new), scheme).await)
-            }
+        let conn = Conn {
+            surface: surface.clone(),
+            settings: settings.clone(),
+            limited,
+            max: gate.max(),
+            stop: stop.clone(),
+        };
+        tokio::spawn(async move {
+            conn.run(stream).await;
+            drop(permit);
         });
-        match &tls {
-            None => {
-                let conn = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), svc)
-                    .into_owned();
-                let fut = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = fut.await;
-                });
-            }
+    }
+    drop(listener);
+}
+
+/// The most bytes of request line and headers (HTTP/1.1) or of a header list (HTTP/2) accepted; larger heads get
+/// 431 (with a JSON body, see [`crate::conn`]).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// One accepted connection.
+struct Conn {
+    surface: Surface,
+    settings: ConnSettings,
+    /// Admitted over the connection limit: health only, then closed.
+    limited: bool,
+    max: usize,
+    stop: watch::Receiver<bool>,
+}
+
+impl Conn {
+    async fn run(self, stream: tokio::net::TcpStream) {
+        match self.settings.tls.clone() {
+            None => self.drive(stream).await,
             Some(acceptor) => {
-                let acceptor = acceptor.clone();
-                let builder = builder.clone();
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
-                    let Ok(Ok(tls_stream)) =
-                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                            .await
-                    else {
-                        return;
-                    };
-                    let conn = builder
-                        .serve_connection_with_upgrades(TokioIo::new(tls_stream), svc)
-                        .into_owned();
-                    let _ = watcher.watch(conn).await;
-                });
+                let handshake = acceptor.accept(stream);
+                if let Ok(Ok(tls)) =
+                    tokio::time::timeout(self.settings.header_timeout, handshake).await
+                {
+                    self.drive(tls).await;
+                }
             }
         }
     }
-    drop(listener);
-    let _ = tokio::time::timeout(Duration::from_millis(900), graceful.shutdown()).await;
+
+    /// Serves HTTP/1.1 or HTTP/2 on `io` until the client closes, the connection idles past `--idle-timeout`
+    /// (a limited one: past `--header-timeout`), or the server stops; then shuts it down gracefully (at most 1 s).
+    async fn drive<IO>(self, io: IO)
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Conn {
+            surface,
+            settings,
+            limited,
+            max,
+            mut stop,
+        } = self;
+        let activity = Arc::new(Activity::default());
+        let scheme = settings.scheme;
+        let act = activity.clone();
+        let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+            let surface = surface.clone();
+            let busy = act.busy();
+            async move {
+                let req = req.map(Body::new);
+                let resp = if limited {
+                    over_limit(req, max, scheme, &surface).await
+                } else {
+                    surface.handle(req, scheme).await
+                };
+                drop(busy);
+                Ok::<_, std::convert::Infallible>(resp)
+            }
+        });
+        let conn = settings
+            .builder
+            .serve_connection_with_upgrades(TokioIo::new(Watched::new(io, activity.clone())), svc);
+        tokio::pin!(conn);
+        let lifetime = async {
+            if limited {
+                tokio::time::sleep(settings.header_timeout).await
+            } else {
+                std::future::pending::<()>().await
+            }
+        };
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = activity.idle(settings.idle_timeout) => {}
+            _ = stop.changed() => {}
+            _ = lifetime => {}
+        }
+        conn.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(Duration::from_secs(1), conn).await;
+    }
+}
+
+/// A request on a connection admitted over the limit: health answers as usual, anything else 503 UNAVAILABLE in
+/// its family's format, and HTTP/1.1 connections are closed after the answer.
+async fn over_limit(req: Request, max: usize, scheme: &'static str, surface: &Surface) -> Response {
+    if req.method() == http::Method::GET && req.uri().path() == "/_mock/health" {
+        return surface.handle(req, scheme).await;
+    }
+    let grpc = is_grpc(req.headers()) && is_grpc_path(req.uri().path());
+    let family = if grpc {
+        Family::of_grpc_path(req.uri().path())
+    } else {
+        Family::of_path(req.uri().path())
+    };
+    let err = crate::error::ApiError::new(
+        crate::error::Code::Unavailable,
+        format!(
+            "provmock is serving its maximum of {max} connections (--max-connections): close idle connections \
+             or raise the limit, then retry"
+        ),
+    )
+    .with_reason("TOO_MANY_CONNECTIONS");
+    let mut resp = err.respond(family, grpc, None);
+    if req.version() < http::Version::HTTP_2 {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 #[cfg(test)]

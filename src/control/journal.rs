@@ -258,7 +258,7 @@ impl Journal {
 }
 
 /// Field names whose values are secrets, in any casing and with `_` or camelCase.
-fn is_secret(key: &str) -> bool {
+pub fn is_secret(key: &str) -> bool {
     let k: String = key
         .chars()
         .filter(|c| *c != '_' && *c != '-')

@@ -30,6 +30,47 @@ use crate::ops::{Operation, Outcome};
 use crate::providers::google::cloudidentity::service as cloudidentity;
 use crate::providers::google::{Query, RestPath};
 
+/// `--control-token`: when set, every `/_mock/` call but `GET /_mock/health` and `GET /_mock/ca.pem` must carry
+/// `Authorization: Bearer TOKEN`; otherwise 401 UNAUTHENTICATED in Google's envelope.
+pub fn check_token(
+    app: &App,
+    method: &Method,
+    path: &str,
+    headers: &http::HeaderMap,
+) -> ApiResult<()> {
+    let Some(expected) = app.config.control_token.as_deref() else {
+        return Ok(());
+    };
+    if *method == Method::GET && matches!(path, "/_mock/health" | "/_mock/ca.pem") {
+        return Ok(());
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    match given {
+        Some(t) if same_secret(t, expected) => Ok(()),
+        Some(_) => Err(ApiError::unauthenticated(
+            "the bearer token is not this provmock's control token (--control-token)",
+        )
+        .with_reason("CONTROL_TOKEN_INVALID")),
+        None => Err(ApiError::unauthenticated(format!(
+            "this provmock was started with --control-token: {method} {path} needs `Authorization: Bearer <token>`"
+        ))
+        .with_reason("CONTROL_TOKEN_MISSING")),
+    }
+}
+
+/// Compares two secrets by their SHA-256 digests, so the time taken says nothing about where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
 pub async fn handle(app: App, parts: http::request::Parts, body: bytes::Bytes) -> Response {
     let path = parts.uri.path().to_string();
     let query = Query::parse(parts.uri.query());
@@ -207,7 +248,7 @@ struct ConsumerAccountBody {
 
 /// A control-plane JSON body; anything unparsable is INVALID_ARGUMENT.
 fn control_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body)
+    crate::json_strict::from_slice(body)
         .map_err(|e| ApiError::invalid_argument(format!("invalid request body: {e}")))
 }
 
@@ -224,7 +265,7 @@ fn fail_error(name: &str, body: &[u8]) -> ApiResult<ApiError> {
     let b: FailBody = if body.iter().all(u8::is_ascii_whitespace) {
         FailBody::default()
     } else {
-        serde_json::from_slice(body)
+        crate::json_strict::from_slice(body)
             .map_err(|e| ApiError::invalid_argument(format!("invalid fail body: {e}")))?
     };
     let code = match &b.code {

@@ -130,6 +130,10 @@ pub struct Operation {
     pub description: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub created_by: String,
+    /// The tenant the operation belongs to (Channel: the reseller account id that started it). In strict auth only
+    /// principals of that tenant see it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub owner: String,
 }
 
 impl Operation {
@@ -149,6 +153,7 @@ impl Operation {
             polls_left: None,
             description: String::new(),
             created_by: String::new(),
+            owner: String::new(),
         }
     }
 }

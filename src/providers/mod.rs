@@ -30,6 +30,8 @@ pub struct RestRequest {
     pub raw_query: Option<String>,
     /// `http` or `https`: which listener the request came in on.
     pub scheme: &'static str,
+    /// The host (and port) the client addressed: HTTP/2's `:authority` (HTTP/2 sends no `Host`), else `Host`.
+    pub authority: Option<String>,
     pub path: RestPath,
     pub query: Query,
     pub headers: HeaderMap,
@@ -103,6 +105,17 @@ pub async fn rest(
         raw_path,
         raw_query: parts.uri.query().map(str::to_string),
         scheme,
+        authority: parts
+            .uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(http::header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            }),
         path,
         query: Query::parse(parts.uri.query()),
         headers: parts.headers,
@@ -141,11 +154,13 @@ fn dispatch(r: &RestRequest, family: Family) -> ApiResult<google::JsonBody> {
 pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8], prefix: &str) -> ApiResult<T> {
     // Valid bodies (nearly all of them) take the plain decoder; only a failure is decoded again with the path
     // tracking that names the field, which costs a wrapper per value.
-    if let Ok(v) = serde_json::from_slice(bytes) {
+    // Arrays where an object belongs are refused at any depth (serde's derived structs would take `[]` as a
+    // struct of defaults).
+    if let Ok(v) = crate::json_strict::from_slice(bytes) {
         return Ok(v);
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(crate::json_strict::ObjectsOnly::new(de)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let field = if path == "." {
@@ -158,8 +173,14 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8], prefix: &str) -
     })
 }
 
-/// Reads a body of at most [`BODY_LIMIT`] bytes; 413 otherwise.
-pub async fn read_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
+/// Reads a body of at most [`BODY_LIMIT`] bytes within `timeout`: 413 when larger, 408 when it does not arrive in
+/// time (a slow or stalled client), 400 when the client breaks off before its end (a half-sent body).
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    timeout: std::time::Duration,
+) -> ApiResult<Bytes> {
+    use http_body_util::BodyExt;
     let too_large = |n: Option<u64>| {
         let size = n
             .map(|n| format!("{n} bytes"))
@@ -177,9 +198,25 @@ pub async fn read_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return Err(too_large(declared));
     }
-    axum::body::to_bytes(body, BODY_LIMIT)
-        .await
-        .map_err(|_| too_large(None))
+    let collect = http_body_util::Limited::new(body, BODY_LIMIT).collect();
+    match tokio::time::timeout(timeout, collect).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(None)),
+        Ok(Err(e)) => Err(ApiError::invalid_argument(format!(
+            "the request body broke off before its end: {e}"
+        ))
+        .with_reason("INCOMPLETE_BODY")),
+        // guess: Google's front ends answer a stalled upload with 408; the code is DEADLINE_EXCEEDED.
+        Err(_) => Err(ApiError::new(
+            Code::DeadlineExceeded,
+            format!(
+                "the request body did not arrive within {:?} (--body-timeout)",
+                timeout
+            ),
+        )
+        .with_reason("REQUEST_TIMEOUT")
+        .with_http_status(StatusCode::REQUEST_TIMEOUT)),
+    }
 }
 
 /// Called by the operation engine when an operation succeeds: applies its action to the world.

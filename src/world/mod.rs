@@ -107,7 +107,7 @@ impl Document {
     /// Parses JSON, naming the path of the first unknown field or wrong type.
     pub fn parse(text: &str) -> Result<Document, DocumentError> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
+        serde_path_to_error::deserialize(crate::json_strict::ObjectsOnly::new(de)).map_err(|e| {
             let path = e.path().to_string();
             problem(
                 if path == "." { "$".to_string() } else { path },

@@ -108,10 +108,20 @@ pub fn operation_proto(op: &Operation) -> lropb::Operation {
     }
 }
 
-fn channel_op(app: &App, name: &str) -> ApiResult<()> {
+/// Whether `op` is visible to a caller who may act for `accounts` (`None`: every account, permissive auth).
+fn visible(op: &Operation, accounts: Option<&[String]>) -> bool {
+    op.family == Family::Channel && accounts.is_none_or(|a| a.contains(&op.owner))
+}
+
+/// The Channel operation `name`, if the caller may see it. guess: another tenant's operation answers NOT_FOUND,
+/// exactly as a missing one does, so operation names cannot be probed across tenants (the name carries no account
+/// to judge a PERMISSION_DENIED by, AIP-211 style).
+fn channel_op(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
+    let accounts = super::channel::service::accounts_of_caller(app, caller)?;
+    check_name(name)?;
     let st = app.lock();
     match st.ops.ops.get(name) {
-        Some(op) if op.family == Family::Channel => Ok(()),
+        Some(op) if visible(op, accounts.as_deref()) => Ok(()),
         _ => Err(ApiError::not_found(format!("operation `{name}` not found"))
             .with_reason("OPERATION_NOT_FOUND")),
     }
@@ -128,9 +138,7 @@ fn check_name(name: &str) -> ApiResult<()> {
 }
 
 pub fn get_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<Operation> {
-    super::channel::service::authorize_any(app, caller)?;
-    check_name(name)?;
-    channel_op(app, name)?;
+    channel_op(app, caller, name)?;
     let now = app.clock.now();
     app.lock().read_operation(name, now)
 }
@@ -144,7 +152,7 @@ pub fn list_operations(
     page_size: i64,
     page_token: &str,
 ) -> ApiResult<(Vec<Operation>, String)> {
-    super::channel::service::authorize_any(app, caller)?;
+    let accounts = super::channel::service::accounts_of_caller(app, caller)?;
     let done_filter = match filter.replace(' ', "").as_str() {
         "" => None,
         "done=true" => Some(true),
@@ -165,7 +173,7 @@ pub fn list_operations(
     };
     let st = app.lock();
     let keep = |_: &str, op: &Operation| {
-        op.family == Family::Channel && done_filter.is_none_or(|d| op.done == d)
+        visible(op, accounts.as_deref()) && done_filter.is_none_or(|d| op.done == d)
     };
     let (page, next) = paging::take_page(
         paging::after(&st.ops.ops, after),
@@ -179,9 +187,7 @@ pub fn list_operations(
 
 /// Cancelling a running operation finishes it with CANCELLED; cancelling a finished one changes nothing.
 pub fn cancel_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
-    super::channel::service::authorize_any(app, caller)?;
-    check_name(name)?;
-    channel_op(app, name)?;
+    channel_op(app, caller, name)?;
     let now = app.clock.now();
     let mut st = app.lock();
     let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was cancelled"))
@@ -191,9 +197,7 @@ pub fn cancel_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()>
 }
 
 pub fn delete_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
-    super::channel::service::authorize_any(app, caller)?;
-    check_name(name)?;
-    channel_op(app, name)?;
+    channel_op(app, caller, name)?;
     let now = app.clock.now();
     let mut st = app.lock();
     // guess: deleting a running operation cancels its work first, so nothing is left half-applied.

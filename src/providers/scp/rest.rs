@@ -18,14 +18,14 @@ fn header(r: &RestRequest, name: &str) -> Option<String> {
 }
 
 fn credentials(r: &RestRequest) -> Credentials {
-    let host = header(r, "host").unwrap_or_else(|| "localhost".to_string());
+    let host = r.authority.as_deref().unwrap_or("localhost");
     Credentials {
         access_key: header(r, "scp-accesskey"),
         signature: header(r, "scp-signature"),
         timestamp: header(r, "scp-timestamp"),
         client_type: header(r, "scp-clienttype"),
         account_id: header(r, "scp-accountid"),
-        url: super::signature::rebuild_url(r.scheme, &host, &r.raw_path, r.raw_query.as_deref()),
+        url: super::signature::rebuild_url(r.scheme, host, &r.raw_path, r.raw_query.as_deref()),
         method: r.method.as_str().to_string(),
     }
 }
@@ -63,7 +63,7 @@ pub fn route(r: &RestRequest) -> ApiResult<Response> {
     match (segs.as_slice(), r.path.verb.as_deref()) {
         ([""], None) => {
             r.allow(&[Method::GET])?;
-            let host = header(r, "host").unwrap_or_else(|| "localhost".to_string());
+            let host = r.authority.as_deref().unwrap_or("localhost");
             // guess: one base URL serves both services; `/` lists Cloud Control's versions (the account factory).
             Ok(json_response(
                 StatusCode::OK,

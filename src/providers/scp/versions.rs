@@ -32,8 +32,8 @@ pub struct Version {
     pub not_before: Option<(i32, u32, u32)>,
 }
 
-/// Every version we know, per service. Cloud Control's are documented; Organization's are our guess (only 1.1 is
-/// named by the Terraform provider).
+/// Every version we know, per service. Cloud Control's are documented; Organization's are our guess: the Terraform
+/// provider names 1.1, the public Python SDK (`scpv2-sdk` 0.2.3) sends 1.2 for account show and list.
 pub const VERSIONS: &[Version] = &[
     Version {
         service: "cloudcontrol",
@@ -53,11 +53,17 @@ pub const VERSIONS: &[Version] = &[
         status: Status::Deprecated,
         not_before: Some((2025, 12, 31)),
     },
-    // guess: Organization 1.1 is current and 1.0 still supported.
+    // guess: Organization 1.2 is current, 1.1 and 1.0 still supported, all with the same account shape.
+    Version {
+        service: "organization",
+        version: "1.2",
+        status: Status::Current,
+        not_before: None,
+    },
     Version {
         service: "organization",
         version: "1.1",
-        status: Status::Current,
+        status: Status::Supported,
         not_before: None,
     },
     Version {

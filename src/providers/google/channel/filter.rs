@@ -2,8 +2,14 @@
 //! `channel_partner_id` (case-insensitive); exact `key = "value"`; prefix `key : "pre*"` (domain and
 //! org_display_name only); `AND` / `OR`, with parentheses required where they are mixed. A malformed filter is
 //! INVALID_ARGUMENT naming the position (1-based character offset) of the problem.
+//!
+//! The parser recurses once per parenthesis, so nesting is bounded ([`MAX_DEPTH`]): a hostile filter of thousands of
+//! `(` is an error, not a stack overflow. guess: Google documents no limit; 32 levels is far beyond any real filter.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, shown};
+
+/// The deepest parenthesis nesting a filter may have.
+pub const MAX_DEPTH: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
@@ -58,6 +64,7 @@ pub fn parse(input: &str) -> ApiResult<Option<Filter>> {
     let mut p = Parser {
         chars: input.chars().collect(),
         pos: 0,
+        depth: 0,
         input,
     };
     let f = p.expr()?;
@@ -71,6 +78,8 @@ pub fn parse(input: &str) -> ApiResult<Option<Filter>> {
 struct Parser<'a> {
     chars: Vec<char>,
     pos: usize,
+    /// Open parentheses around the current position.
+    depth: usize,
     input: &'a str,
 }
 
@@ -80,7 +89,7 @@ impl Parser<'_> {
             "filter",
             format!(
                 "malformed filter `{}` at position {}: {what}",
-                self.input,
+                shown(self.input),
                 self.pos + 1
             ),
         )
@@ -143,8 +152,15 @@ impl Parser<'_> {
     fn term(&mut self) -> ApiResult<Filter> {
         self.skip_ws();
         if self.chars.get(self.pos) == Some(&'(') {
+            if self.depth == MAX_DEPTH {
+                return Err(self.error(&format!(
+                    "parentheses nested deeper than {MAX_DEPTH} levels"
+                )));
+            }
+            self.depth += 1;
             self.pos += 1;
             let f = self.expr()?;
+            self.depth -= 1;
             self.skip_ws();
             if self.chars.get(self.pos) != Some(&')') {
                 return Err(self.error("expected `)`"));

@@ -104,13 +104,23 @@ fn authorize(app: &App, caller: &Caller, account: &str) -> ApiResult<()> {
     }
 }
 
-/// Strict auth for methods not tied to one account (operations): any known principal.
-pub fn authorize_any(app: &App, caller: &Caller) -> ApiResult<()> {
+/// Strict auth for methods not tied to one account in their path (operations): the reseller accounts the caller
+/// may act for, or `None` (every account) in permissive auth. A principal with no Channel account gets an empty
+/// list, so it sees no operation.
+pub fn accounts_of_caller(app: &App, caller: &Caller) -> ApiResult<Option<Vec<String>>> {
     if app.config.auth != AuthMode::Strict {
-        return Ok(());
+        return Ok(None);
     }
     let st = app.lock();
-    principal(&st.world.google, caller).map(|_| ())
+    principal(&st.world.google, caller).map(|p| Some(p.channel_accounts.clone()))
+}
+
+/// The reseller account id of a customer name (`accounts/{a}/customers/{c}` → `a`).
+fn account_of(customer: &str) -> &str {
+    customer
+        .strip_prefix("accounts/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("")
 }
 
 fn principal<'a>(
@@ -972,6 +982,7 @@ pub fn provision_cloud_identity(
     let name = format!("operations/provision-{}", st.ids.hex(24));
     let mut op = Operation::new(name.clone(), Family::Channel, PROVISION_KIND, now);
     op.metadata = Some(metadata);
+    op.owner = account_of(&customer.name).to_string();
     if req.validate_only {
         // guess: a validate-only request returns an operation that is already done and changes nothing.
         op.done = true;

@@ -8,7 +8,7 @@
 //! `desc`, optionally wrapped in quotes (`'updateTime desc'`, as in the sample). Default `email asc`. Two keys are
 //! INVALID_ARGUMENT.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, shown};
 use crate::world::google::InvitationState;
 
 /// One `state==...` or `state!=...` term.
@@ -44,8 +44,9 @@ fn bad_filter(filter: &str, pos: usize, what: &str) -> ApiError {
     ApiError::invalid_field(
         "filter",
         format!(
-            "`{filter}` is not a valid filter: at position {pos}, {what} (use state=='invited', \
-             state!='accepted', joined by ||)"
+            "`{}` is not a valid filter: at position {pos}, {what} (use state=='invited', \
+             state!='accepted', joined by ||)",
+            shown(filter)
         ),
     )
 }
