@@ -68,7 +68,13 @@ impl Family {
             "v1" | "v1alpha1" | "v1beta1" => match second {
                 Some("customers") => Family::CloudIdentity,
                 Some("organization-accounts") => Family::Scp,
-                Some("accounts") if segs.next().is_none() => Family::Scp,
+                // `/v1/accounts` and its custom-verb forms (`/v1/accounts:foo`) are SCP's account factory; Channel's
+                // paths always go deeper (`/v1/accounts/{a}/…`).
+                Some(s)
+                    if (s == "accounts" || s.starts_with("accounts:")) && segs.next().is_none() =>
+                {
+                    Family::Scp
+                }
                 Some(s) if s.starts_with("customers") => Family::CloudIdentity,
                 _ => Family::Channel,
             },
@@ -97,6 +103,7 @@ mod tests {
             Family::Channel
         );
         assert_eq!(Family::of_path("/v1/accounts"), Family::Scp);
+        assert_eq!(Family::of_path("/v1/accounts:foo"), Family::Scp);
         assert_eq!(
             Family::of_path("/v1/accounts/A1:checkCloudIdentityAccountsExist"),
             Family::Channel

@@ -52,8 +52,8 @@ impl Surface {
 
     /// One request from a listener (`scheme` says which: `http` or `https`). In order: the request id (the
     /// client's `x-request-id` or a new one, echoed on the response); "now", pinned for the whole request; the
-    /// control token, for `/_mock/` calls; with a data dir, the turn of a request that may change the world; the
-    /// body, read once (413 or 408 in the family's format); then the control plane, or the fault rules, the API and
+    /// control token, for `/_mock/` calls; the body, read once (413 or 408 in the family's format); with a data
+    /// dir, the turn of a request that may change the world; then the control plane, or the fault rules, the API and
     /// the journal; last, the durable log record, written before the response leaves. Streaming gRPC (server
     /// reflection) skips all of that and streams both ways.
     pub async fn handle(&self, mut req: Request, scheme: &'static str) -> Response {
@@ -118,20 +118,22 @@ impl Surface {
         {
             return e.respond(Family::Mock, false, Some(rid));
         }
+        let (parts, body) = req.into_parts();
+        // The body is read in full (bounded in size and time) before any lock is taken: a slow client holds up no
+        // one else.
+        let bytes = match read_body(&parts.headers, body, app.config.body_timeout).await {
+            Ok(b) => b,
+            Err(e) => return e.respond(family, grpc, Some(rid)),
+        };
         let log = app
             .persist
             .get()
-            .filter(|_| crate::persist::may_change(req.method(), &path, grpc));
+            .filter(|_| crate::persist::may_change(&parts.method, &path, grpc));
         let _turn = match log {
             Some(p) => Some(p.gate.lock().await),
             None => None,
         };
         let now = app.clock.now_unpinned();
-        let (parts, body) = req.into_parts();
-        let bytes = match read_body(&parts.headers, body, app.config.body_timeout).await {
-            Ok(b) => b,
-            Err(e) => return e.respond(family, grpc, Some(rid)),
-        };
         let head = log.map(|_| crate::persist::RecordHead::of(&parts, now));
 
         let response = if control {
@@ -595,6 +597,33 @@ mod tests {
         assert_eq!(body_json(resp).await["error"]["status"], "INTERNAL");
         let scp = body_json(rest_panic(Family::Scp)).await;
         assert_eq!(scp["errors"][0]["code"], "INTERNAL", "{scp}");
+    }
+
+    #[test]
+    fn credential_query_parameters_are_redacted_in_logged_uris() {
+        let uri: http::Uri =
+            "/v1/accounts/A/customers?access_token=ya29.secret&pageSize=2&key=AIza&x=1"
+                .parse()
+                .expect("uri");
+        let shown = redacted_uri(&uri);
+        assert_eq!(
+            shown,
+            "/v1/accounts/A/customers?access_token=REDACTED&pageSize=2&key=REDACTED&x=1"
+        );
+        let encoded: http::Uri = "/v1/x?access%5Ftoken=s3cr3t".parse().expect("uri");
+        assert!(!redacted_uri(&encoded).contains("s3cr3t"));
+        let plain: http::Uri = "/v1/x".parse().expect("uri");
+        assert_eq!(redacted_uri(&plain), "/v1/x");
+    }
+
+    #[test]
+    fn grpc_paths_are_service_and_method() {
+        assert!(is_grpc_path(
+            "/google.cloud.channel.v1.CloudChannelService/GetCustomer"
+        ));
+        assert!(!is_grpc_path("/v1/accounts/C01234567/customers"));
+        assert!(!is_grpc_path("/v1/accounts"));
+        assert!(!is_grpc_path("/a.b/"));
     }
 
     #[test]

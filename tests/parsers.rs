@@ -46,8 +46,64 @@ fn filterish() -> impl Strategy<Value = String> {
     .prop_map(|parts| parts.concat())
 }
 
+/// A well-formed term of the customers filter grammar.
+fn channel_term() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![
+            Just("domain"),
+            Just("org_display_name"),
+            Just("cloud_identity_id")
+        ],
+        "[a-z.]{1,8}",
+    )
+        .prop_map(|(k, v)| format!("{k} = \"{v}\""))
+}
+
+/// Nesting and long runs: the shapes a flat generator never makes.
+fn nested_or_long() -> impl Strategy<Value = String> {
+    prop_oneof![
+        // `(` × n, then text, then `)` × m (balanced or not)
+        (0usize..5_000, filterish(), 0usize..5_000).prop_map(|(n, mid, m)| format!(
+            "{}{mid}{}",
+            "(".repeat(n),
+            ")".repeat(m)
+        )),
+        // a long run of one token
+        (
+            prop_oneof![
+                Just("("),
+                Just(")"),
+                Just(" AND "),
+                Just(" OR "),
+                Just("\\"),
+                Just("\""),
+                Just("||")
+            ],
+            0usize..20_000
+        )
+            .prop_map(|(t, n)| t.repeat(n)),
+        // a valid term with a very long value
+        (0usize..100_000).prop_map(|n| format!("domain = \"{}\"", "a".repeat(n))),
+    ]
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn channel_filter_nesting_is_bounded_and_named(depth in 0usize..200, term in channel_term(), joined in any::<bool>()) {
+        let inner = if joined { format!("{term} OR {term}") } else { term };
+        let f = format!("{}{inner}{}", "(".repeat(depth), ")".repeat(depth));
+        match channel_filter::parse(&f) {
+            Ok(_) => prop_assert!(depth <= channel_filter::MAX_DEPTH, "depth {depth} accepted"),
+            Err(e) => {
+                prop_assert!(depth > channel_filter::MAX_DEPTH, "depth {depth}: {}", e.message);
+                prop_assert!(e.message.contains("nested deeper"), "{}", e.message);
+                prop_assert!(e.message.contains(&format!("position {}", channel_filter::MAX_DEPTH + 1)), "{}", e.message);
+                prop_assert!(e.message.len() < 600, "the message stays short");
+            }
+        }
+    }
 
     #[test]
     fn channel_filter_never_panics(s in filterish()) {
@@ -60,6 +116,28 @@ proptest! {
     fn channel_filter_never_panics_on_any_text(s in any::<String>()) {
         let _ = channel_filter::parse(&s);
     }
+}
+
+proptest! {
+    // Inputs up to 100 000 characters: fewer cases, the same promises.
+    #![proptest_config(ProptestConfig { cases: 200, ..config() })]
+
+    #[test]
+    fn parsers_survive_deep_nesting_and_long_runs(s in nested_or_long()) {
+        if let Err(e) = channel_filter::parse(&s) {
+            prop_assert!(e.message.len() < 1_000, "error messages stay short: {} bytes", e.message.len());
+        }
+        if let Err(e) = invitation_filter::parse_filter(&s) {
+            prop_assert!(e.message.len() < 1_000, "error messages stay short: {} bytes", e.message.len());
+        }
+        let _ = invitation_filter::parse_order(&s);
+        let _ = RestPath::parse(&format!("/v1/{s}"));
+        let _ = Query::parse(Some(&s));
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
 
     #[test]
     fn invitation_filter_and_order_never_panic(s in filterish(), o in "[a-zA-Z_' ]{0,30}") {

@@ -364,3 +364,40 @@ async fn nothing_acknowledged_is_lost_across_kill_dash_9() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_slow_body_holds_up_no_other_write() {
+    let dir = temp_dir("slow-body");
+    let app = start(&dir).await;
+    // A client sends the head and half a body of a create, then nothing.
+    let mut slow = tokio::net::TcpStream::connect(app.server.addr())
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1/{R1}/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{{\"domain\":"
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut slow, head.as_bytes())
+        .await
+        .expect("write");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Other writes, and a reset, go through meanwhile.
+    let created = tokio::time::timeout(
+        Duration::from_secs(5),
+        app.post(
+            &format!("/v1/{R2}/customers"),
+            customer_body("while-slow.com"),
+        ),
+    )
+    .await
+    .expect("not held up by the slow body");
+    assert_eq!(created.status, 200, "{}", created.body);
+    let reset = tokio::time::timeout(
+        Duration::from_secs(5),
+        app.call("POST", "/_mock/reset", None, None),
+    )
+    .await
+    .expect("reset not held up");
+    assert_eq!(reset.status, 200);
+    drop(slow);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,6 +7,7 @@ mod channel_rest;
 mod cloudidentity;
 mod control;
 mod durability;
+mod hardening;
 mod helpers;
 mod process;
 mod scp;
