@@ -106,8 +106,8 @@ pub struct Config {
     #[arg(long, env = "PROVMOCK_CONTROL_TOKEN", hide_env_values = true)]
     pub control_token: Option<String>,
     /// Open connections served at once, both listeners together (also capped by the file-descriptor limit). Past
-    /// it, a few more are answered 503 UNAVAILABLE (health still answers) and then closed; the rest are closed at
-    /// once.
+    /// it, 64 more are admitted for at most a second, where health answers and anything else gets 503 UNAVAILABLE;
+    /// the rest are closed at once.
     #[arg(long, env = "PROVMOCK_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
     /// HTTP/1.1: how long a client may take to send a request's head, counted from the connection's start or the

@@ -468,6 +468,9 @@ async fn accept_loop(
 /// 431 (with a JSON body, see [`crate::conn`]).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
+/// How long a connection admitted over the limit stays open at most.
+const LIMITED_LIFETIME: Duration = Duration::from_secs(1);
+
 /// One accepted connection.
 struct Conn {
     surface: Surface,
@@ -494,7 +497,7 @@ impl Conn {
     }
 
     /// Serves HTTP/1.1 or HTTP/2 on `io` until the client closes, the connection idles past `--idle-timeout`
-    /// (a limited one: past `--header-timeout`), or the server stops; then shuts it down gracefully (at most 1 s).
+    /// (a limited one: at most [`LIMITED_LIFETIME`]), or the server stops; then shuts it down gracefully (at most 1 s).
     async fn drive<IO>(self, io: IO)
     where
         IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -529,7 +532,8 @@ impl Conn {
         tokio::pin!(conn);
         let lifetime = async {
             if limited {
-                tokio::time::sleep(settings.header_timeout).await
+                // Long enough for one health check, short enough that a flood of idle sockets frees these slots.
+                tokio::time::sleep(settings.header_timeout.min(LIMITED_LIFETIME)).await
             } else {
                 std::future::pending::<()>().await
             }

@@ -899,3 +899,68 @@ async fn organization_1_2_is_current_and_1_1_and_1_0_still_answer() {
         .expect("sent");
     assert_eq!(unknown.status(), 400);
 }
+
+// ---- descriptors --------------------------------------------------------------------------------------------
+
+/// The binary under a 256-descriptor limit, flooded with 600 idle sockets: it lowers its connection cap to fit,
+/// closes the excess, and health answers a second later.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_flood_of_idle_sockets_cannot_exhaust_descriptors() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 256 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_provmock"))
+        .args(["--port", &port.to_string(), "--no-tls"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let http = reqwest::Client::new();
+    let health = |c: reqwest::Client| async move {
+        c.get(format!("http://{addr}/_mock/health"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    let mut up = false;
+    for _ in 0..100 {
+        if health(http.clone()).await == 200 {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "provmock started");
+    let mut flood = Vec::new();
+    for _ in 0..600 {
+        match TcpStream::connect(addr).await {
+            Ok(s) => flood.push(s),
+            Err(_) => break,
+        }
+    }
+    assert!(flood.len() >= 300, "the flood connected ({} sockets)", flood.len());
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let mut answered = false;
+    for _ in 0..10 {
+        if health(reqwest::Client::new()).await == 200 {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(flood);
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("exits");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(answered, "health answers during the flood; log: {log}");
+    assert!(!log.contains("Too many open files"), "{log}");
+    assert!(log.contains("--max-connections lowered"), "{log}");
+}
