@@ -93,6 +93,8 @@ enum Record {
 
 pub struct Persist {
     dir: PathBuf,
+    /// The data dir's `lock` file, exclusively locked (flock) while this process runs: one process per data dir.
+    _lock: File,
     log: Mutex<File>,
     /// Serialises the requests that may change the world, so the log's order is their order.
     pub gate: tokio::sync::Mutex<()>,
@@ -121,6 +123,7 @@ fn io_err(path: &Path, e: std::io::Error) -> String {
 pub async fn open(app: &App, surface: &Surface) -> Result<Persist, String> {
     let dir = app.config.data_dir.clone().ok_or("no --data-dir")?;
     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+    let lock = lock_dir(&dir)?;
     let snap_path = snapshot_path(&dir);
     if snap_path.exists() {
         restore_snapshot(app, &snap_path)?;
@@ -136,6 +139,7 @@ pub async fn open(app: &App, surface: &Surface) -> Result<Persist, String> {
         .map_err(|e| io_err(&log_file, e))?;
     let p = Persist {
         dir,
+        _lock: lock,
         log: Mutex::new(log),
         gate: tokio::sync::Mutex::new(()),
         since_snapshot: AtomicU64::new(replayed),
@@ -145,6 +149,45 @@ pub async fn open(app: &App, surface: &Surface) -> Result<Persist, String> {
     }
     tracing::info!(dir = %p.dir.display(), replayed, "data dir opened");
     Ok(p)
+}
+
+/// Takes the data dir's exclusive lock, or says which process holds it. The lock file holds the holder's pid; the
+/// lock itself is the kernel's (flock), so it goes away with the process, however it ends.
+fn lock_dir(dir: &Path) -> Result<File, String> {
+    let path = dir.join("lock");
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| io_err(&path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor we own; no memory is involved.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let mut holder = String::new();
+            let _ = f.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let who = if holder.is_empty() {
+                "another provmock".to_string()
+            } else {
+                format!("another provmock (pid {holder})")
+            };
+            return Err(format!(
+                "{}: the data dir is in use by {who}; one process per data dir",
+                dir.display()
+            ));
+        }
+    }
+    f.set_len(0)
+        .and_then(|_| f.seek(SeekFrom::Start(0)))
+        .and_then(|_| f.write_all(std::process::id().to_string().as_bytes()))
+        .and_then(|_| f.sync_all())
+        .map_err(|e| io_err(&path, e))?;
+    Ok(f)
 }
 
 fn restore_snapshot(app: &App, path: &Path) -> Result<(), String> {

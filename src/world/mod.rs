@@ -119,9 +119,16 @@ impl Document {
 
 impl World {
     /// Builds a world from a document, checking uniqueness and references.
+    ///
+    /// The same rules decide what the API may reach and what a document may hold, so every world the API can make
+    /// exports, imports, snapshots and restores: in a permissive world (`strict: false`) references to reseller
+    /// accounts and Yandex organizations that the document does not list are accepted as empty, exactly as the API
+    /// accepts them in a request path; a strict world rejects them, as its API does.
     pub fn from_document(doc: &Document) -> Result<World, DocumentError> {
         let mut g = GoogleWorld::default();
         let gd = &doc.google;
+        let strict = doc.strict;
+        let known_account = |g: &GoogleWorld, a: &str| !strict || g.accounts.contains_key(a);
 
         for (i, a) in gd.accounts.iter().enumerate() {
             let path = format!("google.accounts[{i}].id");
@@ -131,7 +138,7 @@ impl World {
             }
         }
         for (i, l) in gd.channel_partner_links.iter().enumerate() {
-            if !g.accounts.contains_key(&l.account) {
+            if !known_account(&g, &l.account) {
                 return Err(problem(
                     format!("google.channel_partner_links[{i}].account"),
                     format!("unknown account `{}`", l.account),
@@ -179,7 +186,7 @@ impl World {
                 ));
             }
             for a in &ci.authorized_accounts {
-                if !g.accounts.contains_key(a.trim_start_matches("accounts/")) {
+                if !known_account(&g, a.trim_start_matches("accounts/")) {
                     return Err(problem(
                         format!("{base}.authorized_accounts"),
                         format!("unknown account `{a}`"),
@@ -202,7 +209,7 @@ impl World {
                 }
             }
             for a in &p.channel_accounts {
-                if !g.accounts.contains_key(a) {
+                if !known_account(&g, a) {
                     return Err(problem(
                         format!("{base}.channel_accounts"),
                         format!("unknown account `{a}`"),
@@ -227,7 +234,7 @@ impl World {
                     format!("`{}` is not accounts/{{a}}/customers/{{c}}", c.name),
                 )
             })?;
-            if !g.accounts.contains_key(account) {
+            if !known_account(&g, account) {
                 return Err(problem(
                     format!("{base}.name"),
                     format!("unknown account `{account}`"),
@@ -270,7 +277,7 @@ impl World {
         }
         load_invitations(&mut g, gd)?;
         let scp = scp::ScpWorld::from_document(&doc.scp).map_err(|(path, p)| problem(path, p))?;
-        let yandex = yandex::YandexWorld::from_document(&doc.yandex)
+        let yandex = yandex::YandexWorld::from_document(&doc.yandex, strict)
             .map_err(|(path, p)| problem(path, p))?;
         Ok(World {
             strict: doc.strict,

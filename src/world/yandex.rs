@@ -242,7 +242,11 @@ impl YandexWorld {
         }
     }
 
-    pub fn from_document(d: &YandexDocument) -> Result<YandexWorld, (String, String)> {
+    /// `strict`: whether userpools must belong to a listed organization (a permissive world's API accepts any).
+    pub fn from_document(
+        d: &YandexDocument,
+        strict: bool,
+    ) -> Result<YandexWorld, (String, String)> {
         let mut w = YandexWorld::default();
         for (i, o) in d.organizations.iter().enumerate() {
             if o.id.is_empty() || w.organizations.insert(o.id.clone(), o.clone()).is_some() {
@@ -260,7 +264,7 @@ impl YandexWorld {
                     format!("empty or duplicate userpool id `{}`", p.id),
                 ));
             }
-            if !w.organizations.contains_key(&p.organization_id) {
+            if strict && !w.organizations.contains_key(&p.organization_id) {
                 return Err((
                     format!("yandex.userpools[{i}].organization_id"),
                     format!("unknown organization `{}`", p.organization_id),

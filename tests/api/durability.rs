@@ -401,3 +401,23 @@ async fn a_slow_body_holds_up_no_other_write() {
     drop(slow);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn one_process_per_data_dir() {
+    let dir = temp_dir("one-process");
+    let first = start(&dir).await;
+    let second = MockServer::start_with(config(&dir), None).await;
+    let err = match second {
+        Ok(_) => panic!("a second server opened a data dir in use"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("in use") && err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    first.server.shutdown().await;
+    // Once the holder is gone, the dir opens again.
+    let again = start(&dir).await;
+    again.server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -946,7 +946,11 @@ async fn a_flood_of_idle_sockets_cannot_exhaust_descriptors() {
             Err(_) => break,
         }
     }
-    assert!(flood.len() >= 300, "the flood connected ({} sockets)", flood.len());
+    assert!(
+        flood.len() >= 300,
+        "the flood connected ({} sockets)",
+        flood.len()
+    );
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let mut answered = false;
     for _ in 0..10 {

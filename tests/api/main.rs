@@ -10,6 +10,7 @@ mod durability;
 mod hardening;
 mod helpers;
 mod process;
+mod roundtrip;
 mod scp;
 mod steering;
 mod tls;
