@@ -165,3 +165,19 @@ def strict(provmock_strict):
     """The `--auth strict` server, reset."""
     provmock_strict.reset()
     return provmock_strict
+
+
+@pytest.fixture
+def start_provmock():
+    """A factory: `start_provmock("--control-token", "x")` starts a provmock with extra flags; every one it started is
+    stopped when the test ends."""
+    started = []
+
+    def start(*extra_args):
+        server = Server(*extra_args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
