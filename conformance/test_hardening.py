@@ -145,10 +145,6 @@ def test_reflection_answers_each_request_while_the_stream_is_open(fresh, method)
         channel.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tonic-reflection 0.14 ends the stream with status NOT_FOUND for an unknown symbol; the reflection protocol (and "
-    "grpcio-reflection's ProtoReflectionDescriptorDatabase, which turns it into KeyError) expects an ErrorResponse "
-    "message on a stream that stays usable"))
 def test_reflection_unknown_symbol_is_an_error_response_and_the_stream_goes_on(fresh):
     channel = grpc.insecure_channel(f"127.0.0.1:{fresh.port}")
     stream = _OpenStream(channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")

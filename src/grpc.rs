@@ -122,14 +122,6 @@ fn client_fault_as_invalid_argument(resp: Response, path: &str) -> Response {
 }
 
 pub fn router(app: App) -> Router {
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
-        .build_v1()
-        .ok();
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
-        .build_v1alpha()
-        .ok();
     let max = crate::providers::BODY_LIMIT;
     let mut routes = tonic::service::Routes::new(
         proto::google::cloud::channel::v1::cloud_channel_service_server::CloudChannelServiceServer::new(ChannelGrpc(app.clone()))
@@ -155,12 +147,9 @@ pub fn router(app: App) -> Router {
             .add_service(y::endpoint::api_endpoint_service_server::ApiEndpointServiceServer::new(yg::Endpoints(app.clone())))
             .add_service(y::iam::v1::iam_token_service_server::IamTokenServiceServer::new(yg::IamTokens(app.clone())));
     }
-    if let Some(r) = reflection_v1 {
-        routes = routes.add_service(r);
-    }
-    if let Some(r) = reflection_v1alpha {
-        routes = routes.add_service(r);
-    }
+    routes = routes
+        .add_service(crate::reflection::server_v1())
+        .add_service(crate::reflection::server_v1alpha());
     let tonic_router = routes.into_axum_router();
     let guarded = move |req: Request| {
         let tonic_router = tonic_router.clone();

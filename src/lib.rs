@@ -42,6 +42,7 @@ pub mod paging;
 pub mod persist;
 pub mod proto;
 pub mod providers;
+pub mod reflection;
 pub mod server;
 pub mod world;
 

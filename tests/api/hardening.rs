@@ -840,7 +840,38 @@ async fn reflection_answers_on_an_open_stream_and_lists_every_rpc() {
         .collect();
     assert_eq!(methods.len(), 49, "{methods:?}");
     assert!(methods.iter().any(|m| m == "CreateEntitlement"));
+    // An unknown symbol is an error answer; the stream stays usable.
+    tx.send(ask(MessageRequest::FileContainingSymbol(
+        "no.such.Service".into(),
+    )))
+    .await
+    .expect("queued");
+    let third = tokio::time::timeout(Duration::from_secs(5), answers.message())
+        .await
+        .expect("answered")
+        .expect("an answer, not a failed stream")
+        .expect("some");
+    let Some(MessageResponse::ErrorResponse(e)) = third.message_response else {
+        panic!("expected an error answer: {third:?}");
+    };
+    assert_eq!(e.error_code, tonic::Code::NotFound as i32);
+    tx.send(ask(MessageRequest::ListServices(String::new())))
+        .await
+        .expect("queued");
+    let fourth = tokio::time::timeout(Duration::from_secs(5), answers.message())
+        .await
+        .expect("answered")
+        .expect("message")
+        .expect("some");
+    assert!(matches!(
+        fourth.message_response,
+        Some(MessageResponse::ListServicesResponse(_))
+    ));
     drop(tx);
+    let end = tokio::time::timeout(Duration::from_secs(5), answers.message())
+        .await
+        .expect("the stream ends when we close ours");
+    assert!(matches!(end, Ok(None)), "{end:?}");
 }
 
 #[tokio::test]
