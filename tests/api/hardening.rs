@@ -769,6 +769,15 @@ async fn yandex_rpcs_send_request_and_trace_ids_as_headers_on_success_and_error(
 
 // ---- reflection ---------------------------------------------------------------------------------------------
 
+/// The next answer on an open reflection stream (at most 5 s away).
+async fn next<T>(answers: &mut tonic::Streaming<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(5), answers.message())
+        .await
+        .expect("answered while our side stays open")
+        .expect("an answer, not a failed stream")
+        .expect("an answer, not the end of the stream")
+}
+
 #[tokio::test]
 async fn reflection_answers_on_an_open_stream_and_lists_every_rpc() {
     use tonic_reflection::pb::v1::ServerReflectionRequest;
@@ -800,11 +809,7 @@ async fn reflection_answers_on_an_open_stream_and_lists_every_rpc() {
     .expect("the stream opens while ours stays open")
     .expect("reflection")
     .into_inner();
-    let first = tokio::time::timeout(Duration::from_secs(5), answers.message())
-        .await
-        .expect("answered without a half-close")
-        .expect("message")
-        .expect("some");
+    let first = next(&mut answers).await;
     let Some(MessageResponse::ListServicesResponse(list)) = first.message_response else {
         panic!("expected a service list: {first:?}");
     };
@@ -821,11 +826,7 @@ async fn reflection_answers_on_an_open_stream_and_lists_every_rpc() {
     )))
     .await
     .expect("queued");
-    let second = tokio::time::timeout(Duration::from_secs(5), answers.message())
-        .await
-        .expect("answered")
-        .expect("message")
-        .expect("some");
+    let second = next(&mut answers).await;
     let Some(MessageResponse::FileDescriptorResponse(files)) = second.message_response else {
         panic!("expected descriptors: {second:?}");
     };
@@ -846,11 +847,7 @@ async fn reflection_answers_on_an_open_stream_and_lists_every_rpc() {
     )))
     .await
     .expect("queued");
-    let third = tokio::time::timeout(Duration::from_secs(5), answers.message())
-        .await
-        .expect("answered")
-        .expect("an answer, not a failed stream")
-        .expect("some");
+    let third = next(&mut answers).await;
     let Some(MessageResponse::ErrorResponse(e)) = third.message_response else {
         panic!("expected an error answer: {third:?}");
     };
@@ -858,11 +855,7 @@ async fn reflection_answers_on_an_open_stream_and_lists_every_rpc() {
     tx.send(ask(MessageRequest::ListServices(String::new())))
         .await
         .expect("queued");
-    let fourth = tokio::time::timeout(Duration::from_secs(5), answers.message())
-        .await
-        .expect("answered")
-        .expect("message")
-        .expect("some");
+    let fourth = next(&mut answers).await;
     assert!(matches!(
         fourth.message_response,
         Some(MessageResponse::ListServicesResponse(_))

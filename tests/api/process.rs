@@ -15,11 +15,20 @@ fn run_with_fixtures(text: &str) -> (i32, String) {
     std::fs::File::create(&path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .expect("write fixtures");
-    let out = Command::new(bin())
+    let mut child = Command::new(bin())
         .args(["--port", "0", "--no-tls", "--fixtures"])
         .arg(&path)
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("runs");
+    // Bounded: fixtures that load by mistake start a server, which must fail the test, not hang it.
+    let started = Instant::now();
+    while child.try_wait().ok().flatten().is_none() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("exits");
     let _ = std::fs::remove_dir_all(&dir);
     (
         out.status.code().unwrap_or(-1),
@@ -48,8 +57,9 @@ fn bad_fixtures_stop_start_up_with_exit_2_naming_file_and_path() {
         "{err}"
     );
 
+    // A strict world names unknown accounts (a permissive one accepts them, as its API does).
     let (code, err) = run_with_fixtures(
-        r#"{"google": {"accounts": [{"id": "A1"}], "principals": [{"name": "p", "token": "t", "channel_accounts": ["A9"]}]}}"#,
+        r#"{"strict": true, "google": {"accounts": [{"id": "A1"}], "principals": [{"name": "p", "token": "t", "channel_accounts": ["A9"]}]}}"#,
     );
     assert_eq!(code, 2);
     assert!(
