@@ -153,6 +153,24 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// What to warn about at start when the ports are reachable beyond loopback and the control plane is open.
+    pub fn exposure_warning(&self) -> Option<String> {
+        if self.control_token.is_some() || self.host.is_loopback() {
+            return None;
+        }
+        let what = if self.auth == AuthMode::Strict {
+            "strict auth is on, but anyone who reaches the port can replace the world (PUT /_mock/state) and with \
+             it every principal"
+        } else {
+            "anyone who reaches the port can reset or replace the world"
+        };
+        Some(format!(
+            "listening beyond loopback without --control-token (PROVMOCK_CONTROL_TOKEN): {what}"
+        ))
+    }
+}
+
 /// `500ms`, `2s`, `1.5s`, `3m`, `1h`, or a bare number of milliseconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -192,6 +210,18 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn an_open_control_plane_beyond_loopback_is_warned_about() {
+        let mut c = Config::default();
+        assert_eq!(c.exposure_warning(), None, "loopback");
+        c.host = IpAddr::from([0, 0, 0, 0]);
+        c.auth = AuthMode::Strict;
+        let w = c.exposure_warning().expect("warned");
+        assert!(w.contains("--control-token") && w.contains("strict"), "{w}");
+        c.control_token = Some("t".into());
+        assert_eq!(c.exposure_warning(), None, "a token locks it");
     }
 
     #[test]

@@ -195,11 +195,17 @@ impl MockServer {
         &self.app
     }
 
-    /// Stops accepting, lets in-flight requests finish (at most a second), stops the completer.
+    /// Stops accepting, lets in-flight requests finish (at most a second), stops the completer, and gives up the
+    /// data dir (if any) for the next server.
     pub async fn shutdown(mut self) {
         self.stop_now();
         if let Some(h) = self.server.take() {
             let _ = h.await;
+        }
+        let completer = std::mem::replace(&mut self.completer, tokio::spawn(async {}));
+        let _ = completer.await;
+        if let Some(p) = self.app.persist.get() {
+            p.release();
         }
     }
 

@@ -21,17 +21,8 @@ async fn main() -> ExitCode {
     let config = cli.config;
     init_tracing(config.log_format);
     provmock::conn::raise_fd_limit();
-    if config.control_token.is_none() && !config.host.is_loopback() {
-        let what = if config.auth == provmock::AuthMode::Strict {
-            "strict auth is on, but anyone who reaches the port can replace the world (PUT /_mock/state) and with it \
-             every principal"
-        } else {
-            "anyone who reaches the port can reset or replace the world"
-        };
-        tracing::warn!(
-            host = %config.host,
-            "listening beyond loopback without --control-token (PROVMOCK_CONTROL_TOKEN): {what}"
-        );
+    if let Some(warning) = config.exposure_warning() {
+        tracing::warn!(host = %config.host, "{warning}");
     }
 
     let fixtures = match &config.fixtures {

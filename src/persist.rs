@@ -93,8 +93,8 @@ enum Record {
 
 pub struct Persist {
     dir: PathBuf,
-    /// The data dir's `lock` file, exclusively locked (flock) while this process runs: one process per data dir.
-    _lock: File,
+    /// The data dir's `lock` file, exclusively locked (flock) while this server runs: one process per data dir.
+    lock: Mutex<Option<File>>,
     log: Mutex<File>,
     /// Serialises the requests that may change the world, so the log's order is their order.
     pub gate: tokio::sync::Mutex<()>,
@@ -139,7 +139,7 @@ pub async fn open(app: &App, surface: &Surface) -> Result<Persist, String> {
         .map_err(|e| io_err(&log_file, e))?;
     let p = Persist {
         dir,
-        _lock: lock,
+        lock: Mutex::new(Some(lock)),
         log: Mutex::new(log),
         gate: tokio::sync::Mutex::new(()),
         since_snapshot: AtomicU64::new(replayed),
@@ -342,6 +342,11 @@ fn succeeded(r: &Response) -> bool {
 }
 
 impl Persist {
+    /// Gives up the data dir's lock (at shutdown, once nothing writes any more), so another server may open it.
+    pub fn release(&self) {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
     fn append(&self, app: &App, record: &Record) -> Result<(), String> {
         let mut line = serde_json::to_vec(record).map_err(|e| e.to_string())?;
         line.push(b'\n');
