@@ -328,15 +328,15 @@ pub fn load_tls(cert: &std::path::Path, key: &std::path::Path) -> Result<TlsMate
         |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
     let cert_pem = read(cert)?;
     let key_pem = read(key)?;
-    let chain = rustls_pemfile::certs(&mut cert_pem.as_slice())
+    use rustls::pki_types::pem::PemObject;
+    let chain = rustls::pki_types::CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{}: {e}", cert.display()))?;
     if chain.is_empty() {
         return Err(format!("{}: no certificate found", cert.display()));
     }
-    let key_der = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(|e| format!("{}: {e}", key.display()))?
-        .ok_or_else(|| format!("{}: no private key found", key.display()))?;
+    let key_der = rustls::pki_types::PrivateKeyDer::from_pem_slice(&key_pem)
+        .map_err(|e| format!("{}: no private key found ({e})", key.display()))?;
     Ok(TlsMaterial {
         config: server_config(chain, key_der)?,
         ca_pem: None,

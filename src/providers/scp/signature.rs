@@ -16,11 +16,9 @@ pub struct SignedRequest<'a> {
     pub client_type: &'a str,
 }
 
-pub fn sign(secret: &str, r: &SignedRequest<'_>) -> String {
-    // HMAC accepts keys of any length, so this cannot fail; an empty MAC would simply never verify.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return String::new();
-    };
+fn mac_of(secret: &str, r: &SignedRequest<'_>) -> Option<Hmac<Sha256>> {
+    // HMAC accepts keys of any length, so this cannot fail in practice.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
     for part in [
         r.method,
         r.url,
@@ -31,14 +29,22 @@ pub fn sign(secret: &str, r: &SignedRequest<'_>) -> String {
     ] {
         mac.update(part.as_bytes());
     }
-    STANDARD.encode(mac.finalize().into_bytes())
+    Some(mac)
 }
 
-/// Constant-time comparison of the expected and the presented signature.
+pub fn sign(secret: &str, r: &SignedRequest<'_>) -> String {
+    mac_of(secret, r)
+        .map(|mac| STANDARD.encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
+}
+
+/// Checks the presented signature (Base64) in constant time (`Mac::verify_slice`); anything that is not Base64 of
+/// a SHA-256 MAC fails.
 pub fn verify(secret: &str, r: &SignedRequest<'_>, presented: &str) -> bool {
-    let expected = sign(secret, r);
-    let (a, b) = (expected.as_bytes(), presented.trim().as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let Ok(tag) = STANDARD.decode(presented.trim()) else {
+        return false;
+    };
+    mac_of(secret, r).is_some_and(|mac| mac.verify_slice(&tag).is_ok())
 }
 
 /// `scheme://host/path?query` as the client signed it.
