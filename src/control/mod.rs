@@ -12,7 +12,9 @@
 //! | `POST /_mock/google/consumer-accounts` | `{"email": "..."}`: add an unmanaged consumer account (409 if taken) |
 //! | `POST /_mock/invitations/customers/{c}/userinvitations/{email}:accept` / `:decline` | what the invited user does (also `/_mock/invitations/{c}/{email}:accept`) |
 //! | `GET /_mock/mail` | every invitation email that would have been sent |
+//! | `GET /_mock/events` | change notices as Server-Sent Events ([`events`]) |
 
+pub mod events;
 pub mod faults;
 pub mod journal;
 pub mod observe;
@@ -52,6 +54,14 @@ pub fn check_token(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim);
+    // An `EventSource` cannot send `Authorization`: the event stream also takes the events cookie.
+    if given.is_none()
+        && *method == Method::GET
+        && path == "/_mock/events"
+        && events::has_ticket(app, headers, expected)
+    {
+        return Ok(());
+    }
     match given {
         Some(t) if same_secret(t, expected) => Ok(()),
         Some(_) => Err(ApiError::unauthenticated(
@@ -66,7 +76,7 @@ pub fn check_token(
 }
 
 /// Compares two secrets by their SHA-256 digests, so the time taken says nothing about where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     use sha2::{Digest, Sha256};
     Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
@@ -82,6 +92,15 @@ pub async fn handle(app: App, parts: http::request::Parts, body: bytes::Bytes) -
                     .render(Family::Mock, None)
             }
         };
+    }
+    if parts.method == Method::GET {
+        match path.as_str() {
+            "/_mock/events" => {
+                return events::stream(&app).unwrap_or_else(|e| e.render(Family::Mock, None));
+            }
+            "/_mock/events:ticket" => return events::ticket(&app),
+            _ => {}
+        }
     }
     match route(&app, &parts.method, &path, &query, &body) {
         Ok((status, v)) => json_response(status, &v),
@@ -162,11 +181,15 @@ fn route(
             ok(cloudidentity::invitation_json(&inv))
         }
         (Method::GET, ["mail"], None) => ok(json!({"mail": cloudidentity::mail(app)})),
+        // The event stream and its ticket were served before routing; nothing else is under them.
+        (Method::GET, ["events", ..], _) => Err(ApiError::not_found(format!(
+            "no control route {method} {path}"
+        ))),
         (
             _,
             [
                 "health" | "reset" | "state" | "operations" | "mail" | "faults" | "clock"
-                | "journal",
+                | "journal" | "events",
                 ..,
             ],
             _,
