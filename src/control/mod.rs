@@ -12,13 +12,15 @@
 //! | `POST /_mock/google/consumer-accounts` | `{"email": "..."}`: add an unmanaged consumer account (409 if taken) |
 //! | `POST /_mock/invitations/customers/{c}/userinvitations/{email}:accept` / `:decline` | what the invited user does (also `/_mock/invitations/{c}/{email}:accept`) |
 //! | `GET /_mock/mail` | every invitation email that would have been sent |
-//! | `GET /_mock/events` | change notices as Server-Sent Events ([`events`]) |
+//! | `GET /_mock/ui` | the dashboard ([`ui`]); `GET /_mock/resources` its paged reads; `GET /_mock/events` its live
+//! notices ([`events`]) |
 
 pub mod events;
 pub mod faults;
 pub mod journal;
 pub mod observe;
 pub mod steer;
+pub mod ui;
 
 use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode, header};
@@ -43,7 +45,9 @@ pub fn check_token(
     let Some(expected) = app.config.control_token.as_deref() else {
         return Ok(());
     };
-    if *method == Method::GET && matches!(path, "/_mock/health" | "/_mock/ca.pem") {
+    if *method == Method::GET
+        && (matches!(path, "/_mock/health" | "/_mock/ca.pem") || ui::is_public(path))
+    {
         return Ok(());
     }
     let given = headers
@@ -100,6 +104,9 @@ pub async fn handle(app: App, parts: http::request::Parts, body: bytes::Bytes) -
             }
             "/_mock/events:ticket" => return events::ticket(&app),
             _ => {}
+        }
+        if let Some(resp) = ui::asset(&path) {
+            return resp;
         }
     }
     match route(&app, &parts.method, &path, &query, &body) {
@@ -181,15 +188,16 @@ fn route(
             ok(cloudidentity::invitation_json(&inv))
         }
         (Method::GET, ["mail"], None) => ok(json!({"mail": cloudidentity::mail(app)})),
-        // The event stream and its ticket were served before routing; nothing else is under them.
-        (Method::GET, ["events", ..], _) => Err(ApiError::not_found(format!(
+        (Method::GET, ["resources"], None) => ok(ui::resources(app, query)?),
+        // The page, its assets and the event stream were served before routing; nothing else is under them.
+        (Method::GET, ["ui" | "events", ..], _) => Err(ApiError::not_found(format!(
             "no control route {method} {path}"
         ))),
         (
             _,
             [
                 "health" | "reset" | "state" | "operations" | "mail" | "faults" | "clock"
-                | "journal" | "events",
+                | "journal" | "resources" | "ui" | "events",
                 ..,
             ],
             _,
