@@ -13,4 +13,5 @@ mod process;
 mod scp;
 mod steering;
 mod tls;
+mod ui;
 mod yandex;
