@@ -18,9 +18,17 @@ PROVMOCK_BIN="$PWD/target/release/provmock" PROVMOCK_LOAD_SECS="${PROVMOCK_LOAD_
   cargo test --locked --test load -- --ignored --nocapture
 
 echo "== conformance (real SDKs)"
+# The dashboard test drives a headless Chromium; on CI (a fresh machine, as root) install it when missing. Elsewhere
+# conformance/test_ui.py skips, saying so, without it.
+if [ "${CI:-}" = "true" ] && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
+fi
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
-PROVMOCK_BIN="$PWD/target/release/provmock" .venv/bin/python -m pytest -q conformance
+PROVMOCK_BIN="$PWD/target/release/provmock" .venv/bin/python -m pytest -q -rs conformance

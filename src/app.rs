@@ -50,6 +50,8 @@ pub struct Inner {
     pub journal: Mutex<Journal>,
     /// The data dir, when `--data-dir` is given.
     pub persist: OnceLock<crate::persist::Persist>,
+    /// Change notices for `GET /_mock/events`.
+    pub events: crate::control::events::Events,
 }
 
 /// Cheap to clone; every handler holds one.
@@ -88,6 +90,7 @@ impl App {
             faults_exist: AtomicBool::new(false),
             journal,
             persist: OnceLock::new(),
+            events: Default::default(),
         })))
     }
 

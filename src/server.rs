@@ -135,6 +135,11 @@ impl Surface {
         };
         let now = app.clock.now_unpinned();
         let head = log.map(|_| crate::persist::RecordHead::of(&parts, now));
+        // Only while someone follows `GET /_mock/events`: what its change notice names.
+        let notice = app
+            .events
+            .listening()
+            .then(|| (parts.method.clone(), path.clone()));
 
         let response = if control {
             // Control-plane calls are never faulted or journaled.
@@ -153,6 +158,9 @@ impl Surface {
             seen.record(app, &response, &bytes);
             response
         };
+        if let Some((method, path)) = notice {
+            crate::control::events::after_request(app, &method, &path, family, grpc, &response);
+        }
         match (log, head) {
             (Some(p), Some(head)) => p.log(app, head, &bytes, response, (family, grpc, rid)),
             _ => response,

@@ -138,6 +138,9 @@ pub struct Filter {
     /// A path prefix, or a glob with `*`.
     pub path: Option<String>,
     pub status: Option<u16>,
+    /// Only entries with a higher `seq` (what arrived since), and with a lower one (older pages).
+    pub after: Option<u64>,
+    pub before: Option<u64>,
 }
 
 impl Filter {
@@ -154,17 +157,28 @@ impl Filter {
             })?),
             _ => None,
         };
+        let seq = |k: &str| match q.get(&[k]) {
+            Some(s) if !s.is_empty() => s
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::invalid_field(k, format!("`{s}` is not a sequence number"))),
+            _ => Ok(None),
+        };
         let nonempty = |k: &str| q.get(&[k]).filter(|v| !v.is_empty()).map(str::to_string);
         Ok(Filter {
             family,
             method: nonempty("method"),
             path: nonempty("path"),
             status,
+            after: seq("after")?,
+            before: seq("before")?,
         })
     }
 
     fn matches(&self, e: &Entry) -> bool {
         self.family.is_none_or(|f| e.family == f)
+            && self.after.is_none_or(|a| e.seq > a)
+            && self.before.is_none_or(|b| e.seq < b)
             && self.status.is_none_or(|s| e.status == s)
             && self.method.as_ref().is_none_or(|m| {
                 let method = e.method();

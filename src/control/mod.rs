@@ -12,11 +12,15 @@
 //! | `POST /_mock/google/consumer-accounts` | `{"email": "..."}`: add an unmanaged consumer account (409 if taken) |
 //! | `POST /_mock/invitations/customers/{c}/userinvitations/{email}:accept` / `:decline` | what the invited user does (also `/_mock/invitations/{c}/{email}:accept`) |
 //! | `GET /_mock/mail` | every invitation email that would have been sent |
+//! | `GET /_mock/ui` | the dashboard ([`ui`]); `GET /_mock/resources` its paged reads; `GET /_mock/events` its live
+//! notices ([`events`]) |
 
+pub mod events;
 pub mod faults;
 pub mod journal;
 pub mod observe;
 pub mod steer;
+pub mod ui;
 
 use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode, header};
@@ -41,7 +45,9 @@ pub fn check_token(
     let Some(expected) = app.config.control_token.as_deref() else {
         return Ok(());
     };
-    if *method == Method::GET && matches!(path, "/_mock/health" | "/_mock/ca.pem") {
+    if *method == Method::GET
+        && (matches!(path, "/_mock/health" | "/_mock/ca.pem") || ui::is_public(path))
+    {
         return Ok(());
     }
     let given = headers
@@ -52,6 +58,14 @@ pub fn check_token(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim);
+    // An `EventSource` cannot send `Authorization`: the event stream also takes the events cookie.
+    if given.is_none()
+        && *method == Method::GET
+        && path == "/_mock/events"
+        && events::has_ticket(app, headers, expected)
+    {
+        return Ok(());
+    }
     match given {
         Some(t) if same_secret(t, expected) => Ok(()),
         Some(_) => Err(ApiError::unauthenticated(
@@ -66,7 +80,7 @@ pub fn check_token(
 }
 
 /// Compares two secrets by their SHA-256 digests, so the time taken says nothing about where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     use sha2::{Digest, Sha256};
     Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
@@ -82,6 +96,18 @@ pub async fn handle(app: App, parts: http::request::Parts, body: bytes::Bytes) -
                     .render(Family::Mock, None)
             }
         };
+    }
+    if parts.method == Method::GET {
+        match path.as_str() {
+            "/_mock/events" => {
+                return events::stream(&app).unwrap_or_else(|e| e.render(Family::Mock, None));
+            }
+            "/_mock/events:ticket" => return events::ticket(&app),
+            _ => {}
+        }
+        if let Some(resp) = ui::asset(&path) {
+            return resp;
+        }
     }
     match route(&app, &parts.method, &path, &query, &body) {
         Ok((status, v)) => json_response(status, &v),
@@ -162,11 +188,16 @@ fn route(
             ok(cloudidentity::invitation_json(&inv))
         }
         (Method::GET, ["mail"], None) => ok(json!({"mail": cloudidentity::mail(app)})),
+        (Method::GET, ["resources"], None) => ok(ui::resources(app, query)?),
+        // The page, its assets and the event stream were served before routing; nothing else is under them.
+        (Method::GET, ["ui" | "events", ..], _) => Err(ApiError::not_found(format!(
+            "no control route {method} {path}"
+        ))),
         (
             _,
             [
                 "health" | "reset" | "state" | "operations" | "mail" | "faults" | "clock"
-                | "journal",
+                | "journal" | "resources" | "ui" | "events",
                 ..,
             ],
             _,

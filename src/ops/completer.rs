@@ -21,6 +21,7 @@ pub fn run_due_at(app: &App, now: chrono::DateTime<chrono::Utc>) -> (usize, Opti
     for name in &due {
         st.finish_operation(name, Outcome::Succeed, now);
     }
+    crate::control::events::operations_finished(app, &st, &due);
     let Some(next) = st.ops.next_deadline() else {
         return (due.len(), None);
     };

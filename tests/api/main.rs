@@ -14,4 +14,5 @@ mod roundtrip;
 mod scp;
 mod steering;
 mod tls;
+mod ui;
 mod yandex;
