@@ -19,14 +19,19 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Exits 0 when a provmock answers `GET /_mock/health` with status ok, 1 otherwise (Docker HEALTHCHECK).
+    /// Exits 0 when a provmock answers `GET /_mock/health` with status ok, 1 otherwise (Docker HEALTHCHECK). Asks the
+    /// address the server is configured with (`--host`/`PROVMOCK_HOST` and `--port`/`PROVMOCK_PORT`, given before or
+    /// after `healthcheck`; `0.0.0.0` and `::` mean loopback), unless `--url` names another.
     Healthcheck {
-        #[arg(
-            long,
-            env = "PROVMOCK_HEALTHCHECK_URL",
-            default_value = "http://127.0.0.1:8080/_mock/health"
-        )]
-        url: String,
+        /// Ask this URL instead (`http://host:port/path`).
+        #[arg(long, env = "PROVMOCK_HEALTHCHECK_URL")]
+        url: Option<String>,
+        /// Address to ask (default: the server's `--host`/`PROVMOCK_HOST`).
+        #[arg(long)]
+        host: Option<IpAddr>,
+        /// Plain port to ask (default: the server's `--port`/`PROVMOCK_PORT`).
+        #[arg(long)]
+        port: Option<u16>,
     },
 }
 

@@ -15,8 +15,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Healthcheck { url }) = &cli.command {
-        return healthcheck(url).await;
+    if let Some(Command::Healthcheck { url, host, port }) = &cli.command {
+        let host = host.unwrap_or(cli.config.host);
+        let port = port.unwrap_or(cli.config.port);
+        return match url.clone().map_or_else(|| health_url(host, port), Ok) {
+            Ok(url) => healthcheck(&url).await,
+            Err(e) => {
+                eprintln!("healthcheck: {e}");
+                ExitCode::from(1)
+            }
+        };
     }
     let config = cli.config;
     init_tracing(config.log_format);
@@ -101,6 +109,23 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The health URL of a server listening on `host:port`: a wildcard address is asked on loopback.
+fn health_url(host: std::net::IpAddr, port: u16) -> Result<String, String> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    if port == 0 {
+        return Err("the server's port is 0 (picked at start): pass --port or --url".into());
+    }
+    let host = match host {
+        IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        a => a,
+    };
+    Ok(format!(
+        "http://{}/_mock/health",
+        std::net::SocketAddr::new(host, port)
+    ))
 }
 
 /// `GET url` over plain HTTP/1.1; 0 when the answer is 200 with `"status":"ok"`.

@@ -137,3 +137,65 @@ fn starts_answers_health_and_exits_0_on_sigterm() {
         .expect("healthcheck runs");
     assert_eq!(down.code(), Some(1));
 }
+
+/// `provmock healthcheck` without `--url` asks the port and address the server is configured with (flag before or
+/// after the subcommand, or the env twin), a wildcard address meaning loopback; not always 127.0.0.1:8080.
+#[test]
+fn healthcheck_asks_the_configured_port_and_host() {
+    let port = free_port();
+    let mut child = Command::new(bin())
+        .args(["--port", &port.to_string(), "--no-tls"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let check = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(bin());
+        for var in ["PROVMOCK_HEALTHCHECK_URL", "PROVMOCK_HOST", "PROVMOCK_PORT"] {
+            cmd.env_remove(var);
+        }
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .stderr(Stdio::null())
+            .status()
+            .expect("healthcheck runs")
+            .code()
+    };
+    let p = port.to_string();
+    let started = Instant::now();
+    while check(&["healthcheck", "--port", &p], &[]) != Some(0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "provmock did not become healthy"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(check(&["--port", &p, "healthcheck"], &[]), Some(0));
+    assert_eq!(check(&["healthcheck"], &[("PROVMOCK_PORT", &p)]), Some(0));
+    assert_eq!(
+        check(
+            &["healthcheck"],
+            &[("PROVMOCK_PORT", &p), ("PROVMOCK_HOST", "0.0.0.0")]
+        ),
+        Some(0)
+    );
+    assert_eq!(
+        check(&["--host", "0.0.0.0", "healthcheck", "--port", &p], &[]),
+        Some(0)
+    );
+    // An explicit URL still wins over the configured port.
+    let url = format!("http://127.0.0.1:{port}/_mock/health");
+    assert_eq!(
+        check(&["healthcheck", "--url", &url], &[("PROVMOCK_PORT", "1")]),
+        Some(0)
+    );
+    // Another port, where nothing answers, is unhealthy; so is a port that is only known at start (0).
+    let other = free_port().to_string();
+    assert_eq!(
+        check(&["healthcheck"], &[("PROVMOCK_PORT", &other)]),
+        Some(1)
+    );
+    assert_eq!(check(&["healthcheck", "--port", "0"], &[]), Some(1));
+    let _ = child.kill();
+    let _ = child.wait();
+}
