@@ -3,20 +3,14 @@
 The client expands `{+name}` without escaping, so `@` and `+` reach provmock literally; list_next() re-sends the
 URL with pageToken. Accept/decline (what the invited user does) and the mail log go through the control plane.
 
-The server comes from conftest.py (a fixture giving a running provmock's plain port, reset between tests). Until
-that conftest exists, `ci_port` starts its own provmock (PROVMOCK_BIN, else target/release or target/debug).
+The server is conftest.py's `fresh` (the plugin's session provmock, reset between tests); the client is the plugin's
+`cloudidentity_rest()`.
 """
 
 import json
-import os
-import socket
-import subprocess
-import time
 import urllib.request
 
-import google.auth.credentials
 import pytest
-from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
 CUSTOMER = "customers/C00000000"
@@ -26,71 +20,14 @@ def inv_name(email):
     return f"{CUSTOMER}/userinvitations/{email}"
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Names a shared conftest.py may give the fixture that yields a running provmock's port (reset between tests).
-CONFTEST_PORT_FIXTURES = ("port", "provmock_port", "server_port")
-
-
-def _binary():
-    if os.environ.get("PROVMOCK_BIN"):
-        return os.environ["PROVMOCK_BIN"]
-    for profile in ("release", "debug"):
-        path = os.path.join(ROOT, "target", profile, "provmock")
-        if os.path.exists(path):
-            return path
-    pytest.fail("provmock binary not found: run `cargo build --release` or set PROVMOCK_BIN")
-
-
-@pytest.fixture(scope="module")
-def _own_server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [_binary(), "--port", str(port), "--no-tls"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.time() + 10
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_mock/health", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("provmock did not start")
-            time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=5)
+@pytest.fixture
+def base_url(fresh):
+    return fresh.url
 
 
 @pytest.fixture
-def ci_port(request):
-    for name in CONFTEST_PORT_FIXTURES:
-        try:
-            return request.getfixturevalue(name)
-        except pytest.FixtureLookupError:
-            continue
-    port = request.getfixturevalue("_own_server")
-    control(f"http://127.0.0.1:{port}", "POST", "/_mock/reset", {})
-    return port
-
-
-@pytest.fixture
-def base_url(ci_port):
-    return f"http://127.0.0.1:{ci_port}"
-
-
-@pytest.fixture
-def invitations(ci_port):
-    service = discovery.build(
-        "cloudidentity",
-        "v1",
-        static_discovery=True,
-        credentials=google.auth.credentials.AnonymousCredentials(),
-        client_options={"api_endpoint": f"http://127.0.0.1:{ci_port}/"},
-    )
-    return service.customers().userinvitations()
+def invitations(fresh):
+    return fresh.cloudidentity_rest().customers().userinvitations()
 
 
 def control(base_url, method, path, body=None):

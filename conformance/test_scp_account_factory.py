@@ -6,16 +6,11 @@ import base64
 import concurrent.futures
 import hashlib
 import hmac
-import os
-import signal
-import socket
-import subprocess
 import time
 
 import pytest
 import requests
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LZ = "2c8a138f8d78e1fc29a449dbfa8681"
 OU = "ou-b30e9fcc39f84a20bf9e7458e5ec3801"
 SECURITY_OU = "ou-5ec0a1b2c3d4e5f60718293a4b5c6d7e"
@@ -43,56 +38,16 @@ def test_signer_reproduces_the_contract_vectors():
     )
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture
+def permissive(fresh):
+    """The suite's permissive provmock (conftest.py), reset; its base URL."""
+    return fresh.url
 
 
-def _start(*flags):
-    binary = os.environ.get("PROVMOCK_BIN", os.path.join(ROOT, "target", "release", "provmock"))
-    if not os.path.exists(binary):
-        pytest.fail(f"provmock binary not found at {binary}")
-    port = _free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--no-tls", *flags], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 10
-    while True:
-        try:
-            if requests.get(f"{base}/_mock/health", timeout=1).ok:
-                return proc, base
-        except requests.RequestException:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail("provmock did not start")
-        time.sleep(0.05)
-
-
-@pytest.fixture(scope="module")
-def permissive():
-    proc, base = _start("--lro-delay", "300ms")
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def strict():
-    proc, base = _start("--auth", "strict")
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=5)
-
-
-@pytest.fixture(autouse=True)
-def _reset(request):
-    for name in ("permissive", "strict"):
-        if name in request.fixturenames:
-            base = request.getfixturevalue(name)
-            requests.post(f"{base}/_mock/reset", timeout=5).raise_for_status()
-            requests.delete(f"{base}/_mock/clock", timeout=5).raise_for_status()
+@pytest.fixture
+def strict(strict):
+    """The suite's `--auth strict` provmock (conftest.py), reset; its base URL."""
+    return strict.url
 
 
 def _body(name, **extra):

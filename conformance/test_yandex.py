@@ -1,12 +1,9 @@
 """Yandex IdP driven by the real `yandexcloud` SDK: TLS with provmock's CA, endpoint discovery, IAM tokens,
 operations waited on with `wait_operation_and_get_result`, and the REST routes with a plain HTTP client.
 
-The module starts its own provmock in `--auth strict` (so the OAuth path really goes through IamTokenService)."""
+The server is the suite's `--auth strict` provmock (conftest.py), so the OAuth path really goes through
+IamTokenService; the SDK is the plugin's `yandex_sdk()`."""
 
-import os
-import signal
-import socket
-import subprocess
 import time
 import uuid
 
@@ -27,48 +24,16 @@ ORG = "bpfprovmockorg000001"
 POOL = "ek0provmockpool00001"
 IAM_TOKEN = "provmock-iam-token"
 OAUTH_TOKEN = "provmock-oauth-token"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def yc():
-    binary = os.environ.get("PROVMOCK_BIN", os.path.join(ROOT, "target", "release", "provmock"))
-    if not os.path.exists(binary):
-        pytest.fail(f"provmock binary not found at {binary}: run `cargo build --release` or set PROVMOCK_BIN")
-    port, tls_port = _free_port(), _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--tls-port", str(tls_port), "--auth", "strict", "--lro-delay", "300ms"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 10
-    while True:
-        try:
-            if requests.get(f"{base}/_mock/health", timeout=1).json().get("status") == "ok":
-                break
-        except requests.RequestException:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail(f"provmock did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-        time.sleep(0.05)
-    ca = requests.get(f"{base}/_mock/ca.pem", timeout=5).content
-    yield {"base": base, "tls": f"localhost:{tls_port}", "ca": ca}
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=5)
+@pytest.fixture()
+def yc(strict):
+    return {"base": strict.url, "tls": strict.tls_target, "ca": strict.ca_pem, "server": strict}
 
 
 @pytest.fixture()
 def sdk(yc):
-    requests.post(f"{yc['base']}/_mock/reset", timeout=5).raise_for_status()
-    return yandexcloud.SDK(endpoint=yc["tls"], root_certificates=yc["ca"], iam_token=IAM_TOKEN)
+    return yc["server"].yandex_sdk(iam_token=IAM_TOKEN)
 
 
 def _user(username, **extra):
