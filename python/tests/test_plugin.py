@@ -77,6 +77,7 @@ def provision(server):
 
 
 def test_fresh_method_resets_world_faults_policies_and_journal(provmock):
+    provmock.reset()
     assert import_altostrat(provmock)[0] == 200
     provmock.add_fault({"method": "GetCustomer"}, {"code": "UNAVAILABLE"})
     provmock.set_policy("manual")
