@@ -67,6 +67,8 @@ async fn main() -> ExitCode {
         .tls_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|| "off".into());
+    // The Python plugin (python/src/provmock/_server.py) starts provmock with `--port 0 --tls-port 0` and reads the
+    // ports from this line's message: keep "provmock listening on http://HOST:PORT (TLS HOST:PORT|off)".
     tracing::info!(
         plain = %server.addr(),
         tls = %tls,
