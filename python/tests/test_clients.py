@@ -58,9 +58,11 @@ def test_channel_grpc_over_h2c(provmock_fresh):
     try:
         customer = client.import_customer(request={"parent": ACCOUNT, "domain": "altostrat.com"})
         assert customer.cloud_identity_id == "C00000000"
-        provmock_fresh.set_policy("immediate")
+        provmock_fresh.set_policy("manual")
         op = client.provision_cloud_identity(request={"customer": UNPROVISIONED,
                                                       "user": {"email": "admin@example.org"}})
+        assert not op.done()
+        provmock_fresh.complete(op)  # the GAPIC Operation itself names the operation
         assert op.result(timeout=30).cloud_identity_id
     finally:
         client.transport.grpc_channel.close()
@@ -81,17 +83,21 @@ def test_channel_grpc_with_a_token_plain_and_over_tls(strict):
         client.transport.grpc_channel.close()
 
 
-def _create_user(sdk, username):
+def _create_user(sdk, username, complete_with=None):
     users = sdk.client(user_service_pb2_grpc.UserServiceStub)
     op = users.Create(user_service_pb2.CreateUserRequest(
         userpool_id="ek0provmockpool00001", username=username, full_name="Ivan Petrov",
         password_spec=user_service_pb2.PasswordSpec(password="S3cret-Passw0rd!")))
+    if complete_with is not None:
+        assert not op.done
+        complete_with.complete(op)  # the Operation message names the operation by its id
     return sdk.wait_operation_and_get_result(op, response_type=user_pb2.User,
                                              meta_type=user_service_pb2.CreateUserMetadata).response
 
 
 def test_yandex_sdk_over_tls_with_discovery(provmock_fresh):
-    user = _create_user(provmock_fresh.yandex_sdk(), "ivan@provmock.idp.yandexcloud.net")
+    provmock_fresh.set_policy("manual", kind="yandex.createUser")
+    user = _create_user(provmock_fresh.yandex_sdk(), "ivan@provmock.idp.yandexcloud.net", complete_with=provmock_fresh)
     assert user.username == "ivan@provmock.idp.yandexcloud.net" and user.id.startswith("aje")
 
 

@@ -324,13 +324,18 @@ class Provmock:
         ]
 
     @staticmethod
-    def _op_path(name):
-        name = name.get("name", "") if isinstance(name, dict) else getattr(name, "name", name)
-        return "/_mock/operations/" + urllib.parse.quote(name, safe="/")
+    def _op_path(op):
+        if isinstance(op, dict):  # a REST client's operation
+            op = op.get("name", "")
+        elif hasattr(op, "operation"):  # google.api_core.operation.Operation (GAPIC clients)
+            op = op.operation.name
+        elif not isinstance(op, str):  # a longrunning / Yandex Operation message
+            op = op.name if hasattr(op, "name") else op.id
+        return "/_mock/operations/" + urllib.parse.quote(op, safe="/")
 
     def complete(self, name):
-        """Finishes one pending operation now, successfully (a name with or without Channel's `operations/`, an
-        SCP job id, an operation dict or message)."""
+        """Finishes one pending operation now, successfully: a name (with or without Channel's `operations/`), an
+        SCP job id, a REST client's operation dict, a GAPIC client's Operation or an Operation message."""
         return self._call("POST", self._op_path(name) + ":complete", body={})
 
     def fail(self, name, code="INTERNAL", message=None):
