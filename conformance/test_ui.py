@@ -14,7 +14,7 @@ import sys
 import pytest
 import requests
 
-from conftest import ROOT, Server
+from conftest import ROOT
 
 
 def _first(*candidates):
@@ -48,17 +48,15 @@ WAIT = 15
 
 
 @pytest.fixture(scope="module")
-def server():
-    # One debug line per request, so the last test can look for secrets in what provmock logs.
-    before = os.environ.get("PROVMOCK_LOG")
-    os.environ["PROVMOCK_LOG"] = "debug"
+def server(request):
+    from provmock import ProvmockStartError
+    from provmock.plugin import start
+
+    # Everything at debug (one line per request among it), so the last test can look for secrets in what provmock logs.
     try:
-        s = Server("--control-token", TOKEN)
-    finally:
-        if before is None:
-            del os.environ["PROVMOCK_LOG"]
-        else:
-            os.environ["PROVMOCK_LOG"] = before
+        s = start(request.config, "--control-token", TOKEN, env={"PROVMOCK_LOG": "debug"})
+    except ProvmockStartError as e:
+        pytest.fail(str(e), pytrace=False)
     yield s
     s.stop()
 
@@ -236,9 +234,7 @@ def test_neither_the_token_nor_the_events_ticket_reaches_the_log(server, browser
         assert stream.status_code == 200
         assert stream.headers["content-type"] == "text/event-stream"
     open_dashboard(browser, server)  # the page's own calls and its event stream, logged too
-    server._log.flush()
-    server._log.seek(0)
-    log = server._log.read().decode(errors="replace")
+    log = server.log()
     assert "/_mock/events" in log and "/_mock/resources" in log, "debug request lines are logged"
     assert TOKEN not in log
     assert ticket not in log

@@ -6,8 +6,9 @@ Fixtures:
   plane helpers of `provmock.Provmock`.
 * `provmock_fresh` (function): the same server after `fresh()`: world reset to the fixtures, no fault rules,
   no operation policies, empty journal.
-* `provmock_factory` (function): `provmock_factory(*flags, auth=..., ...)` starts another provmock with the
-  session's options plus these; each one is stopped when the test ends.
+* `provmock_factory` (function): `provmock_factory(*flags, auth=..., env={...}, ...)` starts another provmock with
+  the session's options plus these; each one is stopped when the test ends. `provmock.plugin.start(config, ...)`
+  does the same for fixtures of a wider scope (the caller stops it).
 
 Options (command line, else ini): --provmock-bin / provmock_bin (after $PROVMOCK_BIN on the command line's
 side: CLI > PROVMOCK_BIN > ini > the installed binary), --provmock-fixtures, --provmock-lro-delay,
@@ -64,9 +65,10 @@ def settings(config):
     return out
 
 
-def start(config, *args, **overrides):
+def start(config, *args, env=None, **overrides):
     """Starts a provmock with the session's options, `overrides` (fixtures, lro_delay, auth, seed, control_token,
-    tls, binary) and extra flags `args`. Raises ProvmockStartError with the log when it does not come up."""
+    tls, binary), extra flags `args` and extra environment variables `env` (e.g. {"PROVMOCK_LOG": "debug"}).
+    Raises ProvmockStartError with the log when it does not come up."""
     opts = settings(config)
     kwargs = {
         "binary": opts["bin"],
@@ -77,9 +79,10 @@ def start(config, *args, **overrides):
         "control_token": opts["control_token"],
     }
     kwargs.update(overrides)
-    env = dict(os.environ)
-    env.setdefault("PROVMOCK_LOG", DEFAULT_LOG)
-    return launch(*args, env=env, **kwargs)
+    child_env = dict(os.environ)
+    child_env.setdefault("PROVMOCK_LOG", DEFAULT_LOG)
+    child_env.update(env or {})
+    return launch(*args, env=child_env, **kwargs)
 
 
 @pytest.fixture(scope="session")
