@@ -152,16 +152,7 @@ pub fn after_request(
     response: &Response,
 ) {
     let control = family == Family::Mock;
-    let status = if grpc {
-        response
-            .headers()
-            .get("grpc-status")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    } else {
-        response.status().as_u16()
-    };
+    let status = super::observe::answer_status(response, grpc);
     let ok = if grpc {
         status == 0
     } else {

@@ -62,6 +62,20 @@ pub async fn injected_fault(
     }
 }
 
+/// What a request was answered: the HTTP status for REST, the gRPC code (from headers) for gRPC.
+pub fn answer_status(response: &Response, grpc: bool) -> u16 {
+    if grpc {
+        response
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    } else {
+        response.status().as_u16()
+    }
+}
+
 /// A request on its way through, remembered for its journal entry.
 pub struct Seen {
     /// The request's pinned "now": the instant its handler saw, as journaled.
@@ -104,16 +118,7 @@ impl Seen {
         if app.config.journal_size == 0 {
             return;
         }
-        let status = if self.grpc {
-            response
-                .headers()
-                .get("grpc-status")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        } else {
-            response.status().as_u16()
-        };
+        let status = answer_status(response, self.grpc);
         let body = if self.grpc {
             EntryBody::Size(body.len())
         } else {
