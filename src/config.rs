@@ -123,7 +123,8 @@ pub struct Config {
     /// How long a request body may take to arrive in full; then 408 in the family's format.
     #[arg(long, env = "PROVMOCK_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub body_timeout: Duration,
-    /// A connection (HTTP/1.1 or HTTP/2) with no bytes moving either way for this long is closed.
+    /// A connection (HTTP/1.1 or HTTP/2) with no bytes moving either way and no request in flight for a whole
+    /// period of this length is closed (checked once per period).
     #[arg(long, env = "PROVMOCK_IDLE_TIMEOUT", default_value = "120s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 }

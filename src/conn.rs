@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -131,21 +131,12 @@ pub fn raise_fd_limit() {
 #[cfg(not(unix))]
 pub fn raise_fd_limit() {}
 
-/// When a connection last moved bytes, and how many of its requests are being answered.
+/// Whether a connection moved bytes lately, and how many of its requests are being answered. Reads and writes
+/// only bump a counter (no clock read on the I/O path); the idle watch samples it once per timeout.
+#[derive(Default)]
 pub struct Activity {
-    base: Instant,
-    last_ms: AtomicU64,
+    moved: AtomicU64,
     in_flight: AtomicUsize,
-}
-
-impl Default for Activity {
-    fn default() -> Self {
-        Activity {
-            base: Instant::now(),
-            last_ms: AtomicU64::new(0),
-            in_flight: AtomicUsize::new(0),
-        }
-    }
 }
 
 /// Marks a request in flight on its connection while alive.
@@ -160,8 +151,7 @@ impl Drop for Busy {
 
 impl Activity {
     fn touch(&self) {
-        let ms = self.base.elapsed().as_millis() as u64;
-        self.last_ms.fetch_max(ms, Ordering::Relaxed);
+        self.moved.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn busy(self: &Arc<Self>) -> Busy {
@@ -169,20 +159,18 @@ impl Activity {
         Busy(self.clone())
     }
 
-    /// Resolves once no bytes have moved for `timeout` while no request was in flight.
+    /// Resolves once a whole `timeout` went by with no bytes moving and no request in flight (so an idle
+    /// connection is closed between one and two timeouts after it went quiet).
     pub async fn idle(&self, timeout: Duration) {
+        let mut seen = self.moved.load(Ordering::Relaxed);
         loop {
-            let last = self.last_ms.load(Ordering::Relaxed);
-            let deadline = self.base + Duration::from_millis(last) + timeout;
-            tokio::time::sleep_until(deadline.into()).await;
-            if self.in_flight.load(Ordering::Relaxed) > 0 {
-                // A handler is still working (a latency fault, a slow lock): not idle; look again later.
-                self.touch();
-                continue;
-            }
-            if self.last_ms.load(Ordering::Relaxed) == last {
+            tokio::time::sleep(timeout).await;
+            let now = self.moved.load(Ordering::Relaxed);
+            // A handler still working (a latency fault, a slow lock) is not idleness.
+            if now == seen && self.in_flight.load(Ordering::Relaxed) == 0 {
                 return;
             }
+            seen = now;
         }
     }
 }

@@ -82,6 +82,15 @@ impl Family {
         }
     }
 
+    /// The family of a request: by its gRPC method path, or its REST path.
+    pub fn of_request(path: &str, grpc: bool) -> Family {
+        if grpc {
+            Family::of_grpc_path(path)
+        } else {
+            Family::of_path(path)
+        }
+    }
+
     /// The family of a gRPC method path (`/package.Service/Method`).
     pub fn of_grpc_path(path: &str) -> Family {
         if path.starts_with("/yandex.") {

@@ -106,11 +106,7 @@ impl Surface {
         let app = &self.app;
         let grpc = is_grpc(req.headers()) && is_grpc_path(req.uri().path());
         let path = req.uri().path().to_string();
-        let family = if grpc {
-            Family::of_grpc_path(&path)
-        } else {
-            Family::of_path(&path)
-        };
+        let family = Family::of_request(&path, grpc);
         let rid = request_id.to_str().unwrap_or("");
         let control = path.starts_with("/_mock/");
         if control
@@ -564,11 +560,7 @@ async fn over_limit(req: Request, max: usize, scheme: &'static str, surface: &Su
         return surface.handle(req, scheme).await;
     }
     let grpc = is_grpc(req.headers()) && is_grpc_path(req.uri().path());
-    let family = if grpc {
-        Family::of_grpc_path(req.uri().path())
-    } else {
-        Family::of_path(req.uri().path())
-    };
+    let family = Family::of_request(req.uri().path(), grpc);
     let err = crate::error::ApiError::new(
         crate::error::Code::Unavailable,
         format!(
