@@ -30,8 +30,8 @@ pub struct RestRequest {
     pub raw_query: Option<String>,
     /// `http` or `https`: which listener the request came in on.
     pub scheme: &'static str,
-    /// The host (and port) the client addressed: HTTP/2's `:authority` (HTTP/2 sends no `Host`), else `Host`.
-    pub authority: Option<String>,
+    /// HTTP/2's `:authority` (HTTP/1.1 requests carry `Host` instead): see [`RestRequest::authority`].
+    pub uri_authority: Option<http::uri::Authority>,
     pub path: RestPath,
     pub query: Query,
     pub headers: HeaderMap,
@@ -41,6 +41,15 @@ pub struct RestRequest {
 }
 
 impl RestRequest {
+    /// The host (and port) the client addressed: HTTP/2's `:authority` (HTTP/2 sends no `Host`), else `Host`.
+    pub fn authority(&self) -> Option<&str> {
+        self.uri_authority.as_ref().map(|a| a.as_str()).or_else(|| {
+            self.headers
+                .get(http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+        })
+    }
+
     /// 405 in the family's envelope unless the method is one of `allowed`.
     pub fn allow(&self, allowed: &[Method]) -> ApiResult<()> {
         if allowed.contains(&self.method) {
@@ -105,17 +114,7 @@ pub async fn rest(
         raw_path,
         raw_query: parts.uri.query().map(str::to_string),
         scheme,
-        authority: parts
-            .uri
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| {
-                parts
-                    .headers
-                    .get(http::header::HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            }),
+        uri_authority: parts.uri.authority().cloned(),
         path,
         query: Query::parse(parts.uri.query()),
         headers: parts.headers,

@@ -18,7 +18,7 @@ fn header(r: &RestRequest, name: &str) -> Option<String> {
 }
 
 fn credentials(r: &RestRequest) -> Credentials {
-    let host = r.authority.as_deref().unwrap_or("localhost");
+    let host = r.authority().unwrap_or("localhost");
     Credentials {
         access_key: header(r, "scp-accesskey"),
         signature: header(r, "scp-signature"),
@@ -63,7 +63,7 @@ pub fn route(r: &RestRequest) -> ApiResult<Response> {
     match (segs.as_slice(), r.path.verb.as_deref()) {
         ([""], None) => {
             r.allow(&[Method::GET])?;
-            let host = r.authority.as_deref().unwrap_or("localhost");
+            let host = r.authority().unwrap_or("localhost");
             // guess: one base URL serves both services; `/` lists Cloud Control's versions (the account factory).
             Ok(json_response(
                 StatusCode::OK,
