@@ -197,6 +197,10 @@ pub async fn read_body(
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return Err(too_large(declared));
     }
+    // Most reads (GET) have no body: no timer for them.
+    if http_body::Body::is_end_stream(&body) {
+        return Ok(Bytes::new());
+    }
     let collect = http_body_util::Limited::new(body, BODY_LIMIT).collect();
     match tokio::time::timeout(timeout, collect).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
