@@ -22,6 +22,17 @@ pub struct State {
     pub world: World,
     pub ops: Ops,
     pub ids: Ids,
+    /// Set (with a data dir) when a control call replaced whole parts of the world — a reset, a state import:
+    /// the data dir then writes a snapshot instead of a change record, and this is what to go back to if it can't.
+    pub replaced: Option<Box<Saved>>,
+}
+
+/// The state as it was before a replacement.
+#[derive(Debug)]
+pub struct Saved {
+    pub world: World,
+    pub ops: Ops,
+    pub ids: Ids,
 }
 
 /// Ports and TLS material known once the listeners are bound.
@@ -76,6 +87,7 @@ impl App {
             world,
             ops,
             ids: Ids::new(config.seed),
+            replaced: None,
         };
         let faults = Mutex::new(Faults::new(config.seed));
         let journal = Mutex::new(Journal::new(config.journal_size));
@@ -100,6 +112,18 @@ impl App {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Before a control call replaces whole parts of the world: with a data dir, keeps what was there, so the
+    /// snapshot that records the replacement can be undone if it cannot be written.
+    fn save_for_undo(&self, st: &mut State) {
+        if self.persist.get().is_some() && st.replaced.is_none() {
+            st.replaced = Some(Box::new(Saved {
+                world: st.world.clone(),
+                ops: st.ops.clone(),
+                ids: st.ids.clone(),
+            }));
+        }
+    }
+
     /// Stores a new operation under its kind's policy; finishes it at once when the policy is `immediate`.
     pub fn schedule(&self, st: &mut State, op: Operation) {
         let name = op.name.clone();
@@ -115,6 +139,7 @@ impl App {
     pub fn reset(&self) -> Result<(), DocumentError> {
         let world = World::from_document(&self.fixtures)?;
         let mut st = self.lock();
+        self.save_for_undo(&mut st);
         st.world = world;
         st.ops.clear();
         st.ids = Ids::new(self.config.seed);
@@ -139,17 +164,26 @@ impl App {
             }
         }
         let mut st = self.lock();
-        for (k, key) in world.scp.access_keys.iter_mut() {
-            if key.secret_key.is_none() {
-                key.secret_key = st
-                    .world
-                    .scp
-                    .access_keys
-                    .get(k)
-                    .or_else(|| fixtures.scp.access_keys.get(k))
-                    .and_then(|c| c.secret_key.clone());
+        let keyless: Vec<String> = world
+            .scp
+            .access_keys
+            .values()
+            .filter(|k| k.secret_key.is_none())
+            .map(|k| k.access_key.clone())
+            .collect();
+        for k in keyless {
+            let secret = st
+                .world
+                .scp
+                .access_keys
+                .get(&k)
+                .or_else(|| fixtures.scp.access_keys.get(&k))
+                .and_then(|c| c.secret_key.clone());
+            if let Some(key) = world.scp.access_keys.get_mut(&k) {
+                key.secret_key = secret;
             }
         }
+        self.save_for_undo(&mut st);
         st.world = world;
         st.ops.clear();
         for op in &doc.operations {
@@ -172,6 +206,7 @@ impl App {
             F::Mock => &[],
         };
         let mut st = self.lock();
+        self.save_for_undo(&mut st);
         match family {
             F::Channel | F::CloudIdentity => st.world.google = fresh.google,
             F::Scp => st.world.scp = fresh.scp,

@@ -152,9 +152,7 @@ impl MockServer {
         });
         let surface = server::Surface::new(app.clone());
         if app.config.data_dir.is_some() {
-            let p = persist::open(&app, &surface)
-                .await
-                .map_err(StartError::Persist)?;
+            let p = persist::open(&app).map_err(StartError::Persist)?;
             let _ = app.persist.set(p);
         }
         let completer = tokio::spawn(ops::completer::run(app.clone()));

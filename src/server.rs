@@ -121,16 +121,21 @@ impl Surface {
             Ok(b) => b,
             Err(e) => return e.respond(family, grpc, Some(rid)),
         };
-        let log = app
-            .persist
-            .get()
-            .filter(|_| crate::persist::may_change(&parts.method, &path, grpc));
-        let _turn = match log {
-            Some(p) => Some(p.gate.lock().await),
-            None => None,
+        // With a data dir, a request that may change the world runs in turn, and its change is on disk before its
+        // response leaves.
+        let persist = app.persist.get();
+        let writes = persist.is_some() && crate::persist::may_change(&parts.method, &path, grpc);
+        let turn = match persist {
+            Some(p) if writes => {
+                let turn = p.gate.clone().lock_owned().await;
+                if let Err(e) = p.ready(app) {
+                    return unavailable(&e).respond(family, grpc, Some(rid));
+                }
+                Some(turn)
+            }
+            _ => None,
         };
         let now = app.clock.now_unpinned();
-        let head = log.map(|_| crate::persist::RecordHead::of(&parts, now));
         // Only while someone follows `GET /_mock/events`: what its change notice names.
         let notice = app
             .events
@@ -144,23 +149,38 @@ impl Surface {
             let seen = observe::Seen::start(&parts, path, family, grpc, request_id, now, started);
             let response =
                 match observe::injected_fault(app, &parts, seen.path(), family, grpc).await {
-                    Some(err) => {
-                        let mut r = err.respond(family, grpc, Some(rid));
-                        r.extensions_mut().insert(crate::persist::NotApplied);
-                        r
-                    }
+                    Some(err) => err.respond(family, grpc, Some(rid)),
                     None => pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await,
                 };
             seen.record(app, &response, &bytes);
             response
         };
+        let response = match persist {
+            Some(p) => {
+                let turn = match turn {
+                    Some(t) => Some(t),
+                    // A request not classed as a write that changed the world anyway: recorded all the same.
+                    None if p.dirty(app) => Some(p.gate.clone().lock_owned().await),
+                    None => None,
+                };
+                match turn {
+                    Some(turn) => {
+                        let sealed = p.seal(app);
+                        drop(turn);
+                        match sealed.durable().await {
+                            Ok(()) => response,
+                            Err(e) => unavailable(&e).respond(family, grpc, Some(rid)),
+                        }
+                    }
+                    None => response,
+                }
+            }
+            None => response,
+        };
         if let Some((method, path)) = notice {
             crate::control::events::after_request(app, &method, &path, family, grpc, &response);
         }
-        match (log, head) {
-            (Some(p), Some(head)) => p.log(app, head, &bytes, response, (family, grpc, rid)),
-            _ => response,
-        }
+        response
     }
 
     /// Routes a request to gRPC, the control plane or REST, with nothing around it: no faults, journal or durable
@@ -575,6 +595,14 @@ async fn over_limit(req: Request, max: usize, scheme: &'static str, surface: &Su
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     resp
+}
+
+/// The answer to a change that could not be made durable (it was undone).
+fn unavailable(e: &str) -> crate::error::ApiError {
+    crate::error::ApiError::new(
+        crate::error::Code::Unavailable,
+        format!("provmock could not persist this change, which was undone: {e}"),
+    )
 }
 
 #[cfg(test)]

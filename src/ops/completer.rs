@@ -40,11 +40,21 @@ pub async fn run(app: App) {
             None => run_due(&app),
             Some(p) => {
                 // With a data dir, finishing operations is a change like any other: in turn, and logged.
-                let _turn = p.gate.lock().await;
+                let turn = p.gate.lock().await;
+                if p.ready(&app).is_err() {
+                    // The data dir cannot be written: nothing finishes until it can (retried each second).
+                    drop(turn);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
                 let now = app.clock.now_unpinned();
-                let (finished, wait) = run_due_at(&app, now);
-                if finished > 0 {
-                    p.complete_due(&app, now);
+                let (_, wait) = run_due_at(&app, now);
+                let sealed = p.seal(&app);
+                drop(turn);
+                if sealed.durable().await.is_err() {
+                    // Undone: the operations are pending again and are retried.
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
                 }
                 wait
             }

@@ -173,7 +173,7 @@ pub const DEFAULT_KEEP_FINISHED: usize = 10_000;
 /// The operation store plus the deadline index the completer walks.
 #[derive(Debug, Clone)]
 pub struct Ops {
-    pub ops: BTreeMap<String, Operation>,
+    pub ops: crate::world::tracked::Tracked<String, Operation>,
     deadlines: BTreeSet<(DateTime<Utc>, String)>,
     pub policies: BTreeMap<String, Policy>,
     pub default_policy: Policy,
@@ -185,7 +185,7 @@ pub struct Ops {
 impl Ops {
     pub fn new(default_policy: Policy) -> Self {
         Ops {
-            ops: BTreeMap::new(),
+            ops: Default::default(),
             deadlines: BTreeSet::new(),
             policies: BTreeMap::new(),
             default_policy,
@@ -233,6 +233,24 @@ impl Ops {
         if let Some(name) = done {
             self.remember_finished(name);
         }
+    }
+
+    /// Rebuilds the deadline index and the finished list from the operations (after a change record was replayed
+    /// or undone). Finished operations are remembered oldest first by when they finished.
+    pub fn reindex(&mut self) {
+        self.deadlines.clear();
+        let mut finished = Vec::new();
+        for op in self.ops.values() {
+            match (op.done, op.deadline) {
+                (true, _) => finished.push((op.modified_at, op.name.clone())),
+                (false, Some(at)) => {
+                    self.deadlines.insert((at, op.name.clone()));
+                }
+                (false, None) => {}
+            }
+        }
+        finished.sort();
+        self.finished = finished.into_iter().map(|(_, n)| n).collect();
     }
 
     /// Keeps the newest `keep_finished` finished operations; older finished ones are forgotten.

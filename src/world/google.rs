@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::tracked::{Tracked, TrackedVec};
 use crate::proto::google::cloud::channel::v1 as chpb;
 use crate::proto::google::r#type::PostalAddress;
 
@@ -308,13 +309,13 @@ pub struct InvitationMail {
 /// The Google side of the world, with the indexes that keep invariant checks O(1).
 #[derive(Debug, Clone, Default)]
 pub struct GoogleWorld {
-    pub accounts: BTreeMap<String, ResellerAccount>,
-    pub partner_links: BTreeMap<(String, String), ChannelPartnerLink>,
-    pub principals: Vec<Principal>,
-    pub identities: BTreeMap<String, CloudIdentity>,
+    pub accounts: Tracked<String, ResellerAccount>,
+    pub partner_links: Tracked<(String, String), ChannelPartnerLink>,
+    pub principals: TrackedVec<Principal>,
+    pub identities: Tracked<String, CloudIdentity>,
     /// Customers by full name; ordered, so a parent's customers are one range. Boxed: a `Customer` is ~640 bytes,
     /// and the map's nodes shift and split their values on every insert.
-    pub customers: BTreeMap<String, Box<Customer>>,
+    pub customers: Tracked<String, Box<Customer>>,
     /// lower-case domain → Cloud Identity id.
     domain_index: HashMap<String, String>,
     /// lower-case admin email → Cloud Identity id.
@@ -324,11 +325,11 @@ pub struct GoogleWorld {
     /// (parent, Cloud Identity id) → customer name: one Customer per Cloud Identity per parent.
     customer_identity_index: BTreeMap<PairKey, String>,
     /// Consumer accounts by lower-case email.
-    pub consumer_accounts: BTreeMap<String, ConsumerAccount>,
+    pub consumer_accounts: Tracked<String, ConsumerAccount>,
     /// Invitation records by (Cloud Identity id, lower-case email).
-    pub invitations: BTreeMap<(String, String), UserInvitation>,
+    pub invitations: Tracked<(String, String), UserInvitation>,
     /// Every invitation email that would have been sent, oldest first.
-    pub invitation_mail: Vec<InvitationMail>,
+    pub invitation_mail: TrackedVec<InvitationMail>,
 }
 
 impl GoogleWorld {
@@ -413,17 +414,41 @@ impl GoogleWorld {
         mut c: Customer,
         mut draw: impl FnMut() -> String,
     ) -> String {
-        use std::collections::btree_map::Entry;
         loop {
             c.name = draw();
-            if let Entry::Vacant(slot) = self.customers.entry(c.name.clone()) {
+            if !self.customers.contains_key(&c.name) {
                 index_customer(
                     &mut self.customer_domain_index,
                     &mut self.customer_identity_index,
                     &c,
                 );
-                return slot.insert(Box::new(c)).name.clone();
+                let name = c.name.clone();
+                self.customers.insert(name.clone(), Box::new(c));
+                return name;
             }
+        }
+    }
+
+    /// Rebuilds every index from the records (after a change record was replayed or undone).
+    pub fn reindex(&mut self) {
+        self.domain_index.clear();
+        self.admin_index.clear();
+        for ci in self.identities.values() {
+            for d in std::iter::once(&ci.primary_domain).chain(&ci.secondary_domains) {
+                self.domain_index
+                    .insert(d.to_ascii_lowercase(), ci.id.clone());
+            }
+            self.admin_index
+                .insert(ci.admin.email.to_ascii_lowercase(), ci.id.clone());
+        }
+        self.customer_domain_index.clear();
+        self.customer_identity_index.clear();
+        for c in self.customers.values() {
+            index_customer(
+                &mut self.customer_domain_index,
+                &mut self.customer_identity_index,
+                c,
+            );
         }
     }
 
@@ -499,7 +524,7 @@ impl GoogleWorld {
 
     /// The principal a bearer token belongs to.
     pub fn principal(&self, token: &str) -> Option<&Principal> {
-        let h = crate::persist::token_digest(token);
+        let h = crate::world::google::sha256_hex(token);
         self.principals.iter().find(|p| p.token_sha256 == h)
     }
 }

@@ -8,6 +8,7 @@
 pub mod google;
 pub mod ids;
 pub mod scp;
+pub mod tracked;
 pub mod yandex;
 
 use std::collections::BTreeSet;
@@ -296,12 +297,12 @@ impl World {
             google: GoogleDocument {
                 accounts: g.accounts.values().cloned().collect(),
                 channel_partner_links: g.partner_links.values().cloned().collect(),
-                principals: g.principals.clone(),
+                principals: g.principals.to_vec(),
                 cloud_identities: g.identities.values().cloned().collect(),
                 customers: g.customers.values().map(|c| (**c).clone()).collect(),
                 consumer_accounts: g.consumer_accounts.values().cloned().collect(),
                 user_invitations: g.invitations.values().cloned().collect(),
-                invitation_mail: g.invitation_mail.clone(),
+                invitation_mail: g.invitation_mail.to_vec(),
             },
             scp: self.scp.to_document(),
             yandex: self.yandex.to_document(),
@@ -371,7 +372,7 @@ fn load_invitations(g: &mut GoogleWorld, gd: &GoogleDocument) -> Result<(), Docu
             ));
         }
     }
-    g.invitation_mail = gd.invitation_mail.clone();
+    g.invitation_mail = gd.invitation_mail.clone().into();
     Ok(())
 }
 

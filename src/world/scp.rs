@@ -1,8 +1,9 @@
 //! The SCP side of the world: organizations, landing zones, organization units (one of them the landing zone's
 //! Security OU), access keys, and the accounts the account factory creates.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
+use super::tracked::Tracked;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -101,11 +102,11 @@ pub struct ScpDocument {
 
 #[derive(Debug, Clone, Default)]
 pub struct ScpWorld {
-    pub organizations: BTreeMap<String, Organization>,
-    pub landing_zones: BTreeMap<String, LandingZone>,
-    pub units: BTreeMap<String, OrganizationUnit>,
-    pub access_keys: BTreeMap<String, AccessKey>,
-    pub accounts: BTreeMap<String, Account>,
+    pub organizations: Tracked<String, Organization>,
+    pub landing_zones: Tracked<String, LandingZone>,
+    pub units: Tracked<String, OrganizationUnit>,
+    pub access_keys: Tracked<String, AccessKey>,
+    pub accounts: Tracked<String, Account>,
     /// (organization, lower-case name) → account id.
     names: HashMap<(String, String), String>,
     /// (organization, lower-case email) → account id.
@@ -145,6 +146,24 @@ impl ScpWorld {
             );
         }
         self.accounts.insert(a.id.clone(), a);
+    }
+
+    /// Rebuilds the name and email indexes from the accounts.
+    pub fn reindex(&mut self) {
+        self.names.clear();
+        self.emails.clear();
+        for a in self.accounts.values() {
+            self.names.insert(
+                (a.organization_id.clone(), a.name.to_lowercase()),
+                a.id.clone(),
+            );
+            if !a.email.is_empty() {
+                self.emails.insert(
+                    (a.organization_id.clone(), a.email.to_lowercase()),
+                    a.id.clone(),
+                );
+            }
+        }
     }
 
     pub fn to_document(&self) -> ScpDocument {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::google::sha256_hex;
+use super::tracked::{Tracked, TrackedVec};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,14 +153,14 @@ pub struct YandexDocument {
 
 #[derive(Debug, Clone, Default)]
 pub struct YandexWorld {
-    pub organizations: BTreeMap<String, Organization>,
-    pub userpools: BTreeMap<String, Userpool>,
-    pub users: BTreeMap<String, User>,
-    pub iam_tokens: Vec<Credential>,
-    pub oauth_tokens: Vec<Credential>,
-    pub service_account_keys: BTreeMap<String, ServiceAccountKey>,
+    pub organizations: Tracked<String, Organization>,
+    pub userpools: Tracked<String, Userpool>,
+    pub users: Tracked<String, User>,
+    pub iam_tokens: TrackedVec<Credential>,
+    pub oauth_tokens: TrackedVec<Credential>,
+    pub service_account_keys: Tracked<String, ServiceAccountKey>,
     /// token hash → issued token.
-    pub issued: HashMap<String, IssuedToken>,
+    pub issued: Tracked<String, IssuedToken>,
     /// (userpool, lower-case username) → user id.
     usernames: HashMap<(String, String), String>,
     /// lower-case domain → userpool id.
@@ -189,6 +190,23 @@ impl YandexWorld {
         Some(old)
     }
 
+    /// Rebuilds the username and domain indexes from the users and userpools.
+    pub fn reindex(&mut self) {
+        self.usernames.clear();
+        for u in self.users.values() {
+            self.usernames.insert(
+                (u.userpool_id.clone(), u.profile.username.to_lowercase()),
+                u.id.clone(),
+            );
+        }
+        self.domains.clear();
+        for p in self.userpools.values() {
+            for d in &p.domains {
+                self.domains.insert(d.to_lowercase(), p.id.clone());
+            }
+        }
+    }
+
     pub fn pool_has_users(&self, pool: &str) -> bool {
         self.usernames.keys().any(|(p, _)| p == pool)
     }
@@ -210,7 +228,7 @@ impl YandexWorld {
 
     /// The subject a bearer token stands for: a fixture token or an unexpired issued one.
     pub fn subject_of(&self, token: &str, now: DateTime<Utc>) -> Option<String> {
-        let h = crate::persist::token_digest(token);
+        let h = crate::world::google::sha256_hex(token);
         if let Some(c) = self.iam_tokens.iter().find(|c| c.token_sha256 == h) {
             return Some(c.subject.clone());
         }
@@ -221,7 +239,7 @@ impl YandexWorld {
     }
 
     pub fn oauth_subject(&self, token: &str) -> Option<String> {
-        let h = crate::persist::token_digest(token);
+        let h = crate::world::google::sha256_hex(token);
         self.oauth_tokens
             .iter()
             .find(|c| c.token_sha256 == h)
@@ -235,8 +253,8 @@ impl YandexWorld {
             organizations: self.organizations.values().cloned().collect(),
             userpools: self.userpools.values().cloned().collect(),
             users: self.users.values().cloned().collect(),
-            iam_tokens: self.iam_tokens.clone(),
-            oauth_tokens: self.oauth_tokens.clone(),
+            iam_tokens: self.iam_tokens.to_vec(),
+            oauth_tokens: self.oauth_tokens.to_vec(),
             service_account_keys: self.service_account_keys.values().cloned().collect(),
             issued_tokens: issued,
         }

@@ -6,6 +6,7 @@ mod channel_grpc;
 mod channel_rest;
 mod cloudidentity;
 mod control;
+mod data_dir;
 mod durability;
 mod hardening;
 mod helpers;

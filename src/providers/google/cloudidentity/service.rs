@@ -314,7 +314,7 @@ pub fn send(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResul
     // guess: the mail log keeps the newest MAIL_KEPT messages, so a long-running provmock stays small.
     if g.invitation_mail.len() > MAIL_KEPT {
         let excess = g.invitation_mail.len() - MAIL_KEPT;
-        g.invitation_mail.drain(..excess);
+        g.invitation_mail.drop_front(excess);
     }
     g.invitations.insert((customer, email), inv.clone());
     Ok(done_operation(&mut st, SEND_KIND, &inv, now))
@@ -417,7 +417,7 @@ pub fn create_consumer_account(
 
 /// Every invitation mail that would have been sent, oldest first.
 pub fn mail(app: &App) -> Vec<InvitationMail> {
-    app.lock().world.google.invitation_mail.clone()
+    app.lock().world.google.invitation_mail.to_vec()
 }
 
 #[cfg(test)]

@@ -1,0 +1,765 @@
+//! Durable state (`--data-dir`): a snapshot plus a log of typed change records — what each change did to the
+//! world, not the request that asked for it.
+//!
+//! How a change becomes durable: the requests that may change the world run one at a time through `gate` (reads
+//! do not wait). The world's collections are [`Tracked`](crate::world::tracked::Tracked): when a request's service
+//! function returns, [`Persist::seal`] takes the keys it touched, with their new values, plus the scalars that moved
+//! (the id sequence's position, the clock, the policies) — that is the record — and keeps their old values as the
+//! record's undo. The record is queued, the gate is released, and the request waits for the committer thread, which
+//! appends every queued record in one write and one fsync (group commit) before any of their responses leave. If
+//! the write fails (disk full, I/O error, the data dir removed), the committer cuts the log back to its last durable
+//! byte, undoes the failed records and every one queued after them, newest first, and each of those requests
+//! answers 503 UNAVAILABLE: the world is as it was, and the same request succeeds once the cause is gone (the next
+//! write first rewrites the snapshot, so the data dir is whole again).
+//!
+//! Replay at start-up sets the recorded values; it runs no service code and no HTTP, so it cannot draw different
+//! ids or judge auth differently. A replacement of whole parts of the world (reset, `PUT /_mock/state`) and a log
+//! grown past the snapshot's size are written as a new snapshot generation instead of a record.
+//!
+//! Why our own log and not an embedded store (redb, fjall, SQLite): the world is an in-memory structure read under
+//! one lock; a store would duplicate it and give nothing the three rules here do not — fsync before
+//! acknowledging, CRC per line, generations for snapshots — in about 600 lines we can reason about whole.
+//!
+//! Files, their checks and what start-up refuses: see [`files`].
+
+pub mod changes;
+pub mod files;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::app::{App, State};
+use crate::clock::ClockMode;
+use crate::ops::Policy;
+use crate::world::Document;
+use crate::world::ids::Ids;
+
+use self::changes::{Scalars, Undo};
+use self::files::{LogFile, io_err};
+
+/// The log is folded into a new snapshot once it is larger than the snapshot and at least this big.
+const COMPACT_MIN_BYTES: u64 = 64 << 20;
+/// A record that changes more values than this is written as a snapshot instead.
+const RECORD_MAX_VALUES: usize = 10_000;
+
+/// The snapshot's state: the document plus what the document does not hold.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Snapshot {
+    document: Document,
+    seed: u64,
+    /// The id sequence's position (a u128, as a string).
+    position: String,
+    clock: ClockMode,
+    default_policy: Policy,
+    #[serde(default)]
+    policies: BTreeMap<String, Policy>,
+}
+
+/// A queued write.
+struct Item {
+    kind: ItemKind,
+    undo: Undo,
+    done: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+enum ItemKind {
+    /// A record line (with its sequence number).
+    Record(Vec<u8>),
+    /// A new snapshot generation (its state's JSON, and the last record it includes).
+    Snapshot(Vec<u8>, u64),
+}
+
+struct Queue {
+    items: VecDeque<Item>,
+    /// The next record's sequence number.
+    next_seq: u64,
+    /// The last sequence number known to be on disk.
+    durable_seq: u64,
+    /// Set after a failed write: the next write rewrites the data dir first.
+    broken: Option<String>,
+    stop: bool,
+}
+
+struct Files {
+    log: LogFile,
+    generation: u64,
+    snapshot_len: u64,
+    lock: Option<File>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    files: Mutex<Files>,
+    /// The scalars as of the last sealed record.
+    base: Mutex<Scalars>,
+}
+
+pub struct Persist {
+    shared: Arc<Shared>,
+    /// Serialises the requests that may change the world, so each record holds exactly one change.
+    pub gate: Arc<tokio::sync::Mutex<()>>,
+    committer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Persist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Persist")
+            .field("dir", &self.shared.dir)
+            .finish()
+    }
+}
+
+/// What sealing a change gave: nothing to write, a write to wait for, or an error already.
+pub enum Sealed {
+    Nothing,
+    Pending(oneshot::Receiver<Result<(), String>>),
+    Failed(String),
+}
+
+impl Sealed {
+    /// Waits until the change is on disk (or could not be written).
+    pub async fn durable(self) -> Result<(), String> {
+        match self {
+            Sealed::Nothing => Ok(()),
+            Sealed::Failed(e) => Err(e),
+            Sealed::Pending(rx) => rx
+                .await
+                .unwrap_or_else(|_| Err("the data dir's writer stopped".into())),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Opens (or creates) the data dir, restores its snapshot and replays its log into `app`, and starts the committer.
+pub fn open(app: &App) -> Result<Persist, String> {
+    let dir = app.config.data_dir.clone().ok_or("no --data-dir")?;
+    std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+    let lock_file = lock_dir(&dir)?;
+    for old in ["log.jsonl", "snapshot.json"] {
+        if dir.join(old).exists() {
+            return Err(format!(
+                "{}: written by a provmock before data dir format {} (a request log); start that version, export \
+                 with `GET /_mock/state` and load the export with --fixtures, or remove the data dir",
+                dir.join(old).display(),
+                files::FORMAT
+            ));
+        }
+    }
+    let snapshot = files::read_snapshot::<Snapshot>(&dir)?;
+    let log = files::read_log(&dir)?;
+    let secrets = files::read_secrets(&dir)?;
+    private(&files::secrets_path(&dir));
+    let snap_path = files::snapshot_path(&dir);
+    let log_path = files::log_path(&dir);
+    let (generation, seq, snapshot_len, durable, replayed) = match (snapshot, log) {
+        // A new data dir (or one whose creation stopped between its two files: the log is written first, and
+        // nothing is acknowledged before both exist): the fixtures' world is generation 1.
+        (None, None) => init(app, &dir)?,
+        (None, Some(l)) if l.generation == 1 && l.records.is_empty() => init(app, &dir)?,
+        (None, Some(l)) => {
+            return Err(format!(
+                "{}: follows snapshot generation {}, but {} is missing",
+                log_path.display(),
+                l.generation,
+                snap_path.display()
+            ));
+        }
+        (Some(s), None) => {
+            return Err(format!(
+                "{}: missing; the changes after snapshot generation {} (record {}) would be lost",
+                log_path.display(),
+                s.generation,
+                s.seq
+            ));
+        }
+        (Some(s), Some(l)) => {
+            let (generation, seq) = (s.generation, s.seq);
+            let snapshot_len = file_len(&snap_path);
+            restore(app, s.state, &secrets)?;
+            if l.generation + 1 == generation {
+                // A compaction stopped after the new snapshot and before the new log: the old log's records are
+                // all in the snapshot.
+                if let Some((offset, r)) = l.records.iter().find(|(_, r)| r.seq > seq) {
+                    return Err(format!(
+                        "{}: record {} at byte offset {offset} is newer than snapshot generation {generation} \
+                         (record {seq}) but the log belongs to generation {}",
+                        log_path.display(),
+                        r.seq,
+                        l.generation
+                    ));
+                }
+                let header = files::log_header(generation);
+                files::write_atomic(&dir, &log_path, &header, 0o644)?;
+                (generation, seq, snapshot_len, header.len() as u64, 0)
+            } else if l.generation != generation {
+                return Err(format!(
+                    "{}: follows snapshot generation {}, but {} is generation {generation}",
+                    log_path.display(),
+                    l.generation,
+                    snap_path.display()
+                ));
+            } else {
+                let mut expect = seq + 1;
+                let n = l.records.len() as u64;
+                {
+                    let mut st = app.lock();
+                    let mut clock = None;
+                    for (offset, r) in l.records {
+                        if r.seq != expect {
+                            return Err(format!(
+                                "{}: record at byte offset {offset} is number {}, expected {expect} (a record is \
+                                 missing or out of order)",
+                                log_path.display(),
+                                r.seq
+                            ));
+                        }
+                        if let Some(c) = changes::apply(&mut st, r.changes).map_err(|e| {
+                            format!(
+                                "{}: record at byte offset {offset}: {e}",
+                                log_path.display()
+                            )
+                        })? {
+                            clock = Some(c);
+                        }
+                        expect += 1;
+                    }
+                    changes::reindex(&mut st);
+                    fill_secrets(app, &mut st, &secrets);
+                    if let Some(c) = clock {
+                        app.clock.restore(c);
+                    }
+                }
+                if let Some(at) = l.torn_at {
+                    tracing::warn!(file = %log_path.display(), offset = at, "dropping a torn last record (never acknowledged)");
+                }
+                (generation, expect - 1, snapshot_len, l.valid_len, n)
+            }
+        }
+    };
+    let log = LogFile::open_append(&log_path, durable)?;
+    let base = {
+        let mut st = app.lock();
+        changes::track(&mut st);
+        Scalars::of(&st, app.clock.mode())
+    };
+    let shared = Arc::new(Shared {
+        dir: dir.clone(),
+        queue: Mutex::new(Queue {
+            items: VecDeque::new(),
+            next_seq: seq + 1,
+            durable_seq: seq,
+            broken: None,
+            stop: false,
+        }),
+        wake: Condvar::new(),
+        files: Mutex::new(Files {
+            log,
+            generation,
+            snapshot_len,
+            lock: Some(lock_file),
+        }),
+        base: Mutex::new(base),
+    });
+    let gate = Arc::new(tokio::sync::Mutex::new(()));
+    let committer = {
+        let (shared, gate, app) = (shared.clone(), gate.clone(), app.clone());
+        std::thread::Builder::new()
+            .name("provmock-commit".into())
+            .spawn(move || commit_loop(&shared, &gate, &app))
+            .map_err(|e| format!("cannot start the data dir's writer: {e}"))?
+    };
+    tracing::info!(dir = %dir.display(), generation, replayed, "data dir opened");
+    Ok(Persist {
+        shared,
+        gate,
+        committer: Mutex::new(Some(committer)),
+    })
+}
+
+/// Writes a new data dir: an empty log of generation 1, then the fixtures' world as snapshot generation 1.
+fn init(app: &App, dir: &Path) -> Result<(u64, u64, u64, u64, u64), String> {
+    let header = files::log_header(1);
+    files::write_atomic(dir, &files::log_path(dir), &header, 0o644)?;
+    let bytes = files::snapshot_line(1, 0, &state_json(app, &app.lock())?);
+    write_secrets(dir, app)?;
+    files::write_atomic(dir, &files::snapshot_path(dir), &bytes, 0o644)?;
+    Ok((1, 0, bytes.len() as u64, header.len() as u64, 0))
+}
+
+/// Makes the secrets file readable by its owner only, if someone widened it (a copy, a checkout).
+fn private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(file = %path.display(), "the secrets file was readable by others; it is 0600 again");
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Takes the data dir's exclusive lock, or says which process holds it. The lock file holds the holder's pid; the
+/// lock itself is the kernel's (flock), so it goes away with the process, however it ends.
+fn lock_dir(dir: &Path) -> Result<File, String> {
+    let path = dir.join("lock");
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| io_err(&path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor we own; no memory is involved.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let mut holder = String::new();
+            let _ = f.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let who = if holder.is_empty() {
+                "another provmock".to_string()
+            } else {
+                format!("another provmock (pid {holder})")
+            };
+            return Err(format!(
+                "{}: the data dir is in use by {who}; one process per data dir",
+                dir.display()
+            ));
+        }
+    }
+    f.set_len(0)
+        .and_then(|_| f.seek(SeekFrom::Start(0)))
+        .and_then(|_| f.write_all(std::process::id().to_string().as_bytes()))
+        .and_then(|_| f.sync_all())
+        .map_err(|e| io_err(&path, e))?;
+    Ok(f)
+}
+
+fn restore(app: &App, snap: Snapshot, secrets: &files::Secrets) -> Result<(), String> {
+    let position: u128 = snap
+        .position
+        .parse()
+        .map_err(|_| format!("snapshot: position `{}` is not a number", snap.position))?;
+    app.replace_state(&snap.document)
+        .map_err(|e| format!("snapshot: at `{}`: {}", e.path, e.problem))?;
+    let mut st = app.lock();
+    st.replaced = None;
+    st.ids = Ids::resume(snap.seed, position);
+    st.ops.default_policy = snap.default_policy;
+    st.ops.policies = snap.policies;
+    fill_secrets(app, &mut st, secrets);
+    drop(st);
+    app.clock.restore(snap.clock);
+    Ok(())
+}
+
+/// Gives SCP access keys their secret from the secrets file or the fixtures (the snapshot and the log never hold
+/// one).
+fn fill_secrets(app: &App, st: &mut State, secrets: &files::Secrets) {
+    let keyless: Vec<String> = st
+        .world
+        .scp
+        .access_keys
+        .values()
+        .filter(|k| k.secret_key.is_none())
+        .map(|k| k.access_key.clone())
+        .collect();
+    for k in keyless {
+        let secret = secrets
+            .scp_secret_keys
+            .get(&k)
+            .cloned()
+            .or_else(|| fixture_secret(app, &k));
+        if let Some(key) = st.world.scp.access_keys.get_mut(&k) {
+            key.secret_key = secret;
+        }
+    }
+}
+
+fn snapshot_of(app: &App, st: &State) -> Snapshot {
+    let mut document = st.world.to_document(None);
+    document.operations = st.ops.ops.values().cloned().collect();
+    Snapshot {
+        document,
+        seed: st.ids.seed(),
+        position: st.ids.position().to_string(),
+        clock: app.clock.mode(),
+        default_policy: st.ops.default_policy,
+        policies: st.ops.policies.clone(),
+    }
+}
+
+/// The snapshot's `state`, as JSON (the committer wraps it once it knows the generation).
+fn state_json(app: &App, st: &State) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(&snapshot_of(app, st)).map_err(|e| e.to_string())
+}
+
+/// The fixtures' SCP secret keys (never copied into the data dir: the fixtures give them back at every start).
+fn fixture_secret(app: &App, access_key: &str) -> Option<String> {
+    app.fixtures
+        .scp
+        .access_keys
+        .iter()
+        .find(|k| k.access_key == access_key)
+        .and_then(|k| k.secret_key.clone())
+}
+
+/// The SCP secret keys now in the world that the fixtures do not give.
+fn secret_keys(app: &App, st: &State) -> BTreeMap<String, String> {
+    st.world
+        .scp
+        .access_keys
+        .values()
+        .filter_map(|k| Some((k.access_key.clone(), k.secret_key.clone()?)))
+        .filter(|(k, s)| fixture_secret(app, k).as_ref() != Some(s))
+        .collect()
+}
+
+fn write_secrets(dir: &Path, app: &App) -> Result<(), String> {
+    let keys = secret_keys(app, &app.lock());
+    write_secret_keys(dir, keys)
+}
+
+fn write_secret_keys(dir: &Path, keys: BTreeMap<String, String>) -> Result<(), String> {
+    let path = files::secrets_path(dir);
+    if keys.is_empty() && !path.exists() {
+        return Ok(());
+    }
+    files::write_atomic(dir, &path, &files::secrets_bytes(keys), 0o600)
+}
+
+impl Persist {
+    /// Stops the committer (after it wrote what is queued) and gives up the data dir's lock, so another server may
+    /// open it. Called at shutdown, once nothing writes any more.
+    pub fn release(&self) {
+        lock(&self.shared.queue).stop = true;
+        self.shared.wake.notify_all();
+        if let Some(h) = lock(&self.committer).take() {
+            let _ = h.join();
+        }
+        lock(&self.shared.files).lock.take();
+    }
+
+    /// Before a change runs (gate held): if an earlier write failed, makes the data dir whole again first — a new
+    /// snapshot of the world as it is — or says why it cannot.
+    pub fn ready(&self, app: &App) -> Result<(), String> {
+        // Under the gate nothing is queued: every earlier record is on disk or was undone (a failure sets `broken`
+        // only once its undo is done, and the committer holds the gate until then).
+        let sh = &self.shared;
+        if lock(&sh.queue).broken.is_none() {
+            return Ok(());
+        }
+        let mut f = lock(&sh.files);
+        let seq = lock(&sh.queue).next_seq - 1;
+        let result = rewrite(sh, &mut f, app, seq);
+        let mut q = lock(&sh.queue);
+        match result {
+            Ok(()) => {
+                tracing::info!(dir = %sh.dir.display(), "data dir rewritten after a failed write");
+                q.broken = None;
+                Ok(())
+            }
+            Err(e) => {
+                q.broken = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// After a change ran (gate held): takes what it did to the world and queues it for the committer.
+    pub fn seal(&self, app: &App) -> Sealed {
+        let sh = &self.shared;
+        let mut st = app.lock();
+        let mut base = lock(&sh.base);
+        let (kind, undo, secrets) = if let Some(saved) = st.replaced.take() {
+            changes::track(&mut st);
+            let before = std::mem::replace(&mut *base, Scalars::of(&st, app.clock.mode()));
+            // A replacement is a new snapshot; it follows the last record sealed.
+            let seq = lock(&sh.queue).next_seq - 1;
+            match state_json(app, &st) {
+                Ok(bytes) => (
+                    ItemKind::Snapshot(bytes, seq),
+                    Undo::Replaced(saved, before),
+                    Some(secret_keys(app, &st)),
+                ),
+                Err(e) => return Sealed::Failed(e),
+            }
+        } else {
+            let (c, undo) = changes::take(&mut st, &mut base, app.clock.mode());
+            if c.is_empty() {
+                return Sealed::Nothing;
+            }
+            let secrets = (!c.scp_access_keys.is_empty()).then(|| secret_keys(app, &st));
+            if c.size() > RECORD_MAX_VALUES {
+                let seq = lock(&sh.queue).next_seq - 1;
+                match state_json(app, &st) {
+                    Ok(bytes) => (ItemKind::Snapshot(bytes, seq), undo, secrets),
+                    Err(e) => return Sealed::Failed(e),
+                }
+            } else {
+                let seq = lock(&sh.queue).next_seq;
+                match files::record_line(seq, &c) {
+                    Ok(line) => {
+                        lock(&sh.queue).next_seq += 1;
+                        (ItemKind::Record(line), undo, secrets)
+                    }
+                    Err(e) => return Sealed::Failed(e),
+                }
+            }
+        };
+        drop(base);
+        if let Some(keys) = secrets
+            && let Err(e) = write_secret_keys(&sh.dir, keys)
+        {
+            drop(st);
+            rollback(
+                sh,
+                app,
+                vec![Item {
+                    kind,
+                    undo,
+                    done: None,
+                }],
+                &e,
+            );
+            return Sealed::Failed(e);
+        }
+        drop(st);
+        let (tx, rx) = oneshot::channel();
+        let mut q = lock(&sh.queue);
+        q.items.push_back(Item {
+            kind,
+            undo,
+            done: Some(tx),
+        });
+        drop(q);
+        sh.wake.notify_one();
+        Sealed::Pending(rx)
+    }
+
+    /// Whether the world changed since the last record (a request not classed as a write changed it).
+    pub fn dirty(&self, app: &App) -> bool {
+        let st = app.lock();
+        st.replaced.is_some()
+            || changes::dirty(&st)
+            || Scalars::of(&st, app.clock.mode()) != *lock(&self.shared.base)
+    }
+}
+
+/// Writes a new snapshot generation of the world as it is (with no record pending) and an empty log after it.
+fn rewrite(sh: &Shared, f: &mut Files, app: &App, seq: u64) -> Result<(), String> {
+    if !sh.dir.is_dir() {
+        return Err(format!("{}: the data dir is gone", sh.dir.display()));
+    }
+    relock(sh, f)?;
+    let (state, keys) = {
+        let st = app.lock();
+        (state_json(app, &st)?, secret_keys(app, &st))
+    };
+    let bytes = files::snapshot_line(f.generation + 1, seq, &state);
+    write_secret_keys(&sh.dir, keys)?;
+    write_generation(sh, f, &bytes)
+}
+
+/// Takes the lock again if the data dir was removed and made anew under us.
+fn relock(sh: &Shared, f: &mut Files) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let held = f
+            .lock
+            .as_ref()
+            .and_then(|l| l.metadata().ok())
+            .map(|m| m.ino());
+        let on_disk = std::fs::metadata(sh.dir.join("lock")).ok().map(|m| m.ino());
+        if held.is_some() && held == on_disk {
+            return Ok(());
+        }
+    }
+    f.lock = Some(lock_dir(&sh.dir)?);
+    Ok(())
+}
+
+/// Writes `snapshot` (numbered `f.generation + 1`) and a fresh log after it.
+fn write_generation(sh: &Shared, f: &mut Files, snapshot: &[u8]) -> Result<(), String> {
+    let generation = f.generation + 1;
+    let snap_path = files::snapshot_path(&sh.dir);
+    files::write_atomic(&sh.dir, &snap_path, snapshot, 0o644)?;
+    let log_path = files::log_path(&sh.dir);
+    let header = files::log_header(generation);
+    files::write_atomic(&sh.dir, &log_path, &header, 0o644)?;
+    f.log = LogFile::open_append(&log_path, header.len() as u64)?;
+    f.generation = generation;
+    f.snapshot_len = snapshot.len() as u64;
+    Ok(())
+}
+
+fn commit_loop(sh: &Shared, gate: &tokio::sync::Mutex<()>, app: &App) {
+    loop {
+        let batch: (Vec<Item>, u64) = {
+            let mut q = lock(&sh.queue);
+            while q.items.is_empty() && !q.stop {
+                q = sh.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+            if q.items.is_empty() {
+                return;
+            }
+            let durable = q.durable_seq;
+            (q.items.drain(..).collect(), durable)
+        };
+        let (batch, durable) = batch;
+        let outcome = write_batch(sh, app, &batch, durable);
+        match outcome {
+            Ok(last_seq) => {
+                let mut q = lock(&sh.queue);
+                q.durable_seq = q.durable_seq.max(last_seq);
+                drop(q);
+                for item in batch {
+                    if let Some(tx) = item.done {
+                        let _ = tx.send(Ok(()));
+                    }
+                }
+            }
+            Err((ok, e)) => {
+                tracing::error!(error = %e, "could not write to the data dir; undoing the changes not on disk");
+                let mut batch = batch;
+                let failed = batch.split_off(ok);
+                for item in batch {
+                    if let Some(tx) = item.done {
+                        let _ = tx.send(Ok(()));
+                    }
+                }
+                // No change may run while the world is put back.
+                let _turn = gate.blocking_lock();
+                let mut failed = failed;
+                failed.extend(lock(&sh.queue).items.drain(..));
+                rollback(sh, app, failed, &e);
+            }
+        }
+    }
+}
+
+/// Writes a batch in order: record lines in one append (one fsync), snapshots as new generations. Returns the last
+/// sequence number written, or how many items made it and the error.
+fn write_batch(
+    sh: &Shared,
+    app: &App,
+    batch: &[Item],
+    durable: u64,
+) -> Result<u64, (usize, String)> {
+    let mut f = lock(&sh.files);
+    let mut last_seq = durable;
+    let mut buf = Vec::new();
+    let mut buffered_from = 0usize;
+    let mut buffered_seq = last_seq;
+    for (i, item) in batch.iter().enumerate() {
+        match &item.kind {
+            ItemKind::Record(line) => {
+                if buf.is_empty() {
+                    buffered_from = i;
+                }
+                buf.extend_from_slice(line);
+                buffered_seq += 1;
+            }
+            ItemKind::Snapshot(bytes, seq) => {
+                if !buf.is_empty() {
+                    f.log.append(&buf).map_err(|e| (buffered_from, e))?;
+                    buf.clear();
+                    last_seq = buffered_seq;
+                }
+                let line = files::snapshot_line(f.generation + 1, *seq, bytes);
+                write_generation(sh, &mut f, &line).map_err(|e| (i, e))?;
+                last_seq = last_seq.max(*seq);
+                buffered_seq = last_seq;
+            }
+        }
+    }
+    if !buf.is_empty() {
+        f.log.append(&buf).map_err(|e| (buffered_from, e))?;
+        last_seq = buffered_seq;
+    }
+    // Fold the log into a snapshot once it outgrows it (amortised: the snapshot's size in log bytes each time).
+    if f.log.durable > COMPACT_MIN_BYTES.max(f.snapshot_len) {
+        let state = state_json(app, &app.lock());
+        let generation = f.generation + 1;
+        let written = state
+            .map(|s| files::snapshot_line(generation, last_seq, &s))
+            .and_then(|b| write_generation(sh, &mut f, &b));
+        if let Err(e) = written {
+            // Nothing acknowledged depends on it; the next write rewrites the dir.
+            tracing::error!(error = %e, "could not fold the log into a snapshot");
+            lock(&sh.queue).broken = Some(e);
+        }
+    }
+    Ok(last_seq)
+}
+
+/// Puts the world back as it was before `failed` (oldest first) and tells their requests; the next write rewrites
+/// the data dir.
+fn rollback(sh: &Shared, app: &App, failed: Vec<Item>, e: &str) {
+    let mut st = app.lock();
+    let mut clock = None;
+    let mut senders = Vec::new();
+    let mut records = 0;
+    for item in failed.into_iter().rev() {
+        if matches!(item.kind, ItemKind::Record(_)) {
+            records += 1;
+        }
+        if let Some(before) = changes::undo(&mut st, item.undo) {
+            *lock(&sh.base) = before.clone();
+            clock = Some(before.clock);
+        }
+        senders.extend(item.done);
+    }
+    changes::reindex(&mut st);
+    drop(st);
+    if let Some(c) = clock {
+        app.clock.restore(c);
+    }
+    let mut q = lock(&sh.queue);
+    q.next_seq -= records;
+    q.broken = Some(e.to_string());
+    drop(q);
+    for tx in senders {
+        let _ = tx.send(Err(e.to_string()));
+    }
+}
+
+/// Whether a request may change the world (and so runs in turn and waits for its record).
+pub fn may_change(method: &http::Method, path: &str, grpc: bool) -> bool {
+    if path.starts_with("/_mock/") {
+        return *method != http::Method::GET
+            && !path.starts_with("/_mock/faults")
+            && !path.starts_with("/_mock/journal");
+    }
+    if grpc {
+        let rpc = path.rsplit('/').next().unwrap_or("");
+        let read_only = (rpc.starts_with("Get")
+            || rpc.starts_with("List")
+            || path.starts_with("/grpc.reflection."))
+            && !path.contains("Operation");
+        return !read_only;
+    }
+    // Reading an operation can finish it (`after_polls`), and Yandex cancels with GET.
+    *method != http::Method::GET || path.contains("/operations")
+}
