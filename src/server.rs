@@ -121,19 +121,19 @@ impl Surface {
             Ok(b) => b,
             Err(e) => return e.respond(family, grpc, Some(rid)),
         };
-        // With a data dir, a request that may change the world runs in turn, and its change is on disk before its
-        // response leaves.
+        // With a data dir, every request holds a shared turn until its change (if any) is sealed, and a change is
+        // on disk before its response leaves.
         let persist = app.persist.get();
         let writes = persist.is_some() && crate::persist::may_change(&parts.method, &path, grpc);
         let turn = match persist {
-            Some(p) if writes => {
-                let turn = p.gate.clone().lock_owned().await;
-                if let Err(e) = p.ready(app) {
+            Some(p) => {
+                let turn = p.turn.clone().read_owned().await;
+                if writes && let Err(e) = p.ready(app) {
                     return unavailable(&e).respond(family, grpc, Some(rid));
                 }
                 Some(turn)
             }
-            _ => None,
+            None => None,
         };
         let now = app.clock.now_unpinned();
         // Only while someone follows `GET /_mock/events`: what its change notice names.
@@ -155,27 +155,16 @@ impl Surface {
             seen.record(app, &response, &bytes);
             response
         };
-        let response = match persist {
-            Some(p) => {
-                let turn = match turn {
-                    Some(t) => Some(t),
-                    // A request not classed as a write that changed the world anyway: recorded all the same.
-                    None if p.dirty(app) => Some(p.gate.clone().lock_owned().await),
-                    None => None,
-                };
-                match turn {
-                    Some(turn) => {
-                        let sealed = p.seal(app);
-                        drop(turn);
-                        match sealed.durable().await {
-                            Ok(()) => response,
-                            Err(e) => unavailable(&e).respond(family, grpc, Some(rid)),
-                        }
-                    }
-                    None => response,
+        let response = match (persist, turn) {
+            (Some(p), Some(turn)) => {
+                let sealed = p.seal(app, writes);
+                drop(turn);
+                match sealed.durable().await {
+                    Ok(()) => response,
+                    Err(e) => unavailable(&e).respond(family, grpc, Some(rid)),
                 }
             }
-            None => response,
+            _ => response,
         };
         if let Some((method, path)) = notice {
             crate::control::events::after_request(app, &method, &path, family, grpc, &response);

@@ -40,7 +40,7 @@ pub async fn run(app: App) {
             None => run_due(&app),
             Some(p) => {
                 // With a data dir, finishing operations is a change like any other: in turn, and logged.
-                let turn = p.gate.lock().await;
+                let turn = p.turn.read().await;
                 if p.ready(&app).is_err() {
                     // The data dir cannot be written: nothing finishes until it can (retried each second).
                     drop(turn);
@@ -49,7 +49,7 @@ pub async fn run(app: App) {
                 }
                 let now = app.clock.now_unpinned();
                 let (_, wait) = run_due_at(&app, now);
-                let sealed = p.seal(&app);
+                let sealed = p.seal(&app, false);
                 drop(turn);
                 if sealed.durable().await.is_err() {
                     // Undone: the operations are pending again and are retried.

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 use crate::app::{App, State};
 use crate::clock::ClockMode;
@@ -64,14 +64,15 @@ struct Snapshot {
 
 /// A queued write.
 struct Item {
+    /// Never reused (sequence numbers are, after an undo): what waiters wait for.
+    uid: u64,
     kind: ItemKind,
     undo: Undo,
-    done: Option<oneshot::Sender<Result<(), String>>>,
 }
 
 enum ItemKind {
-    /// A record line (with its sequence number).
-    Record(Vec<u8>),
+    /// A change record and its sequence number.
+    Record(u64, Box<changes::Changes>),
     /// A new snapshot generation (its state's JSON, and the last record it includes).
     Snapshot(Vec<u8>, u64),
 }
@@ -80,6 +81,8 @@ struct Queue {
     items: VecDeque<Item>,
     /// The next record's sequence number.
     next_seq: u64,
+    /// The last item's uid (queued or written).
+    last_uid: u64,
     /// The last sequence number known to be on disk.
     durable_seq: u64,
     /// Set after a failed write: the next write rewrites the data dir first.
@@ -101,12 +104,25 @@ struct Shared {
     files: Mutex<Files>,
     /// The scalars as of the last sealed record.
     base: Mutex<Scalars>,
+    /// What is on disk, and what failed: every waiter watches it.
+    progress: watch::Sender<Progress>,
 }
+
+/// The uids on disk, and the recent failures (uid ranges undone, with the reason).
+#[derive(Debug, Default)]
+pub struct Progress {
+    durable: u64,
+    failed: VecDeque<(u64, u64, String)>,
+}
+
+/// Failures remembered for waiters (each one undoes everything pending, so a waiter's is among the last).
+const FAILURES_KEPT: usize = 64;
 
 pub struct Persist {
     shared: Arc<Shared>,
-    /// Serialises the requests that may change the world, so each record holds exactly one change.
-    pub gate: Arc<tokio::sync::Mutex<()>>,
+    /// Held shared by every request from before its service runs until its change is sealed, and exclusively by
+    /// the committer while it undoes a failed write: so no change is half made while the world is put back.
+    pub turn: Arc<tokio::sync::RwLock<()>>,
     committer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -121,19 +137,35 @@ impl std::fmt::Debug for Persist {
 /// What sealing a change gave: nothing to write, a write to wait for, or an error already.
 pub enum Sealed {
     Nothing,
-    Pending(oneshot::Receiver<Result<(), String>>),
+    Pending(u64, watch::Receiver<Progress>),
     Failed(String),
 }
 
 impl Sealed {
     /// Waits until the change is on disk (or could not be written).
     pub async fn durable(self) -> Result<(), String> {
-        match self {
-            Sealed::Nothing => Ok(()),
-            Sealed::Failed(e) => Err(e),
-            Sealed::Pending(rx) => rx
-                .await
-                .unwrap_or_else(|_| Err("the data dir's writer stopped".into())),
+        let (uid, mut rx) = match self {
+            Sealed::Nothing => return Ok(()),
+            Sealed::Failed(e) => return Err(e),
+            Sealed::Pending(uid, rx) => (uid, rx),
+        };
+        loop {
+            {
+                let p = rx.borrow_and_update();
+                if let Some((_, _, e)) = p
+                    .failed
+                    .iter()
+                    .find(|(lo, hi, _)| (*lo..=*hi).contains(&uid))
+                {
+                    return Err(e.clone());
+                }
+                if p.durable >= uid {
+                    return Ok(());
+                }
+            }
+            if rx.changed().await.is_err() {
+                return Err("the data dir's writer stopped".into());
+            }
         }
     }
 }
@@ -259,6 +291,7 @@ pub fn open(app: &App) -> Result<Persist, String> {
         queue: Mutex::new(Queue {
             items: VecDeque::new(),
             next_seq: seq + 1,
+            last_uid: 0,
             durable_seq: seq,
             broken: None,
             stop: false,
@@ -271,19 +304,20 @@ pub fn open(app: &App) -> Result<Persist, String> {
             lock: Some(lock_file),
         }),
         base: Mutex::new(base),
+        progress: watch::Sender::new(Progress::default()),
     });
-    let gate = Arc::new(tokio::sync::Mutex::new(()));
+    let turn = Arc::new(tokio::sync::RwLock::new(()));
     let committer = {
-        let (shared, gate, app) = (shared.clone(), gate.clone(), app.clone());
+        let (shared, turn, app) = (shared.clone(), turn.clone(), app.clone());
         std::thread::Builder::new()
             .name("provmock-commit".into())
-            .spawn(move || commit_loop(&shared, &gate, &app))
+            .spawn(move || commit_loop(&shared, &turn, &app))
             .map_err(|e| format!("cannot start the data dir's writer: {e}"))?
     };
     tracing::info!(dir = %dir.display(), generation, replayed, "data dir opened");
     Ok(Persist {
         shared,
-        gate,
+        turn,
         committer: Mutex::new(Some(committer)),
     })
 }
@@ -460,19 +494,23 @@ impl Persist {
         lock(&self.shared.files).lock.take();
     }
 
-    /// Before a change runs (gate held): if an earlier write failed, makes the data dir whole again first — a new
+    /// Before a change runs (turn held): if an earlier write failed, makes the data dir whole again first — a new
     /// snapshot of the world as it is — or says why it cannot.
     pub fn ready(&self, app: &App) -> Result<(), String> {
-        // Under the gate nothing is queued: every earlier record is on disk or was undone (a failure sets `broken`
-        // only once its undo is done, and the committer holds the gate until then).
         let sh = &self.shared;
         if lock(&sh.queue).broken.is_none() {
             return Ok(());
         }
+        // The files' lock keeps the committer out; the world's lock (taken for the snapshot) keeps changes out, and
+        // a change sealed meanwhile lands in the log after the snapshot (a record sets values: applying one whose
+        // values the snapshot already holds changes nothing).
         let mut f = lock(&sh.files);
-        let seq = lock(&sh.queue).next_seq - 1;
-        let result = rewrite(sh, &mut f, app, seq);
         let mut q = lock(&sh.queue);
+        if q.broken.is_none() {
+            return Ok(());
+        }
+        let seq = q.next_seq - 1;
+        let result = rewrite(sh, &mut f, app, seq);
         match result {
             Ok(()) => {
                 tracing::info!(dir = %sh.dir.display(), "data dir rewritten after a failed write");
@@ -486,8 +524,11 @@ impl Persist {
         }
     }
 
-    /// After a change ran (gate held): takes what it did to the world and queues it for the committer.
-    pub fn seal(&self, app: &App) -> Sealed {
+    /// After a request's service ran (turn held): takes what changed in the world since the last record — this
+    /// request's changes, and those of any concurrent request that has not sealed yet — queues it in order, and
+    /// says what to wait for. A request classed as a write that finds nothing left (a concurrent seal took its
+    /// changes, or it changed nothing) waits for the last record queued.
+    pub fn seal(&self, app: &App, writes: bool) -> Sealed {
         let sh = &self.shared;
         let mut st = app.lock();
         let mut base = lock(&sh.base);
@@ -507,7 +548,11 @@ impl Persist {
         } else {
             let (c, undo) = changes::take(&mut st, &mut base, app.clock.mode());
             if c.is_empty() {
-                return Sealed::Nothing;
+                if !writes {
+                    return Sealed::Nothing;
+                }
+                let uid = lock(&sh.queue).last_uid;
+                return Sealed::Pending(uid, sh.progress.subscribe());
             }
             let secrets = (!c.scp_access_keys.is_empty()).then(|| secret_keys(app, &st));
             if c.size() > RECORD_MAX_VALUES {
@@ -517,52 +562,40 @@ impl Persist {
                     Err(e) => return Sealed::Failed(e),
                 }
             } else {
-                let seq = lock(&sh.queue).next_seq;
-                match files::record_line(seq, &c) {
-                    Ok(line) => {
-                        lock(&sh.queue).next_seq += 1;
-                        (ItemKind::Record(line), undo, secrets)
-                    }
-                    Err(e) => return Sealed::Failed(e),
-                }
+                // Numbered now, under the world's lock, in the order the changes were made; serialised and
+                // checksummed by the committer.
+                let mut q = lock(&sh.queue);
+                let seq = q.next_seq;
+                q.next_seq += 1;
+                drop(q);
+                (ItemKind::Record(seq, Box::new(c)), undo, secrets)
             }
         };
-        drop(base);
         if let Some(keys) = secrets
             && let Err(e) = write_secret_keys(&sh.dir, keys)
         {
-            drop(st);
-            rollback(
-                sh,
-                app,
-                vec![Item {
-                    kind,
-                    undo,
-                    done: None,
-                }],
-                &e,
-            );
+            // Nothing was queued after it (the world's lock is still held): undo it at once.
+            if matches!(kind, ItemKind::Record(..)) {
+                lock(&sh.queue).next_seq -= 1;
+            }
+            if let Some(before) = changes::undo(&mut st, undo) {
+                *base = before.clone();
+                drop(base);
+                changes::reindex(&mut st);
+                drop(st);
+                app.clock.restore(before.clock);
+            }
             return Sealed::Failed(e);
         }
-        drop(st);
-        let (tx, rx) = oneshot::channel();
+        drop(base);
         let mut q = lock(&sh.queue);
-        q.items.push_back(Item {
-            kind,
-            undo,
-            done: Some(tx),
-        });
+        q.last_uid += 1;
+        let uid = q.last_uid;
+        q.items.push_back(Item { uid, kind, undo });
         drop(q);
+        drop(st);
         sh.wake.notify_one();
-        Sealed::Pending(rx)
-    }
-
-    /// Whether the world changed since the last record (a request not classed as a write changed it).
-    pub fn dirty(&self, app: &App) -> bool {
-        let st = app.lock();
-        st.replaced.is_some()
-            || changes::dirty(&st)
-            || Scalars::of(&st, app.clock.mode()) != *lock(&self.shared.base)
+        Sealed::Pending(uid, sh.progress.subscribe())
     }
 }
 
@@ -614,9 +647,9 @@ fn write_generation(sh: &Shared, f: &mut Files, snapshot: &[u8]) -> Result<(), S
     Ok(())
 }
 
-fn commit_loop(sh: &Shared, gate: &tokio::sync::Mutex<()>, app: &App) {
+fn commit_loop(sh: &Shared, turn: &tokio::sync::RwLock<()>, app: &App) {
     loop {
-        let batch: (Vec<Item>, u64) = {
+        let (batch, durable) = {
             let mut q = lock(&sh.queue);
             while q.items.is_empty() && !q.stop {
                 q = sh.wake.wait(q).unwrap_or_else(|e| e.into_inner());
@@ -625,32 +658,24 @@ fn commit_loop(sh: &Shared, gate: &tokio::sync::Mutex<()>, app: &App) {
                 return;
             }
             let durable = q.durable_seq;
-            (q.items.drain(..).collect(), durable)
+            (q.items.drain(..).collect::<Vec<Item>>(), durable)
         };
-        let (batch, durable) = batch;
-        let outcome = write_batch(sh, app, &batch, durable);
-        match outcome {
+        match write_batch(sh, app, &batch, durable) {
             Ok(last_seq) => {
-                let mut q = lock(&sh.queue);
-                q.durable_seq = q.durable_seq.max(last_seq);
-                drop(q);
-                for item in batch {
-                    if let Some(tx) = item.done {
-                        let _ = tx.send(Ok(()));
-                    }
-                }
+                lock(&sh.queue).durable_seq = last_seq;
+                let uid = batch.last().map_or(0, |i| i.uid);
+                sh.progress.send_modify(|p| p.durable = p.durable.max(uid));
             }
-            Err((ok, e)) => {
+            Err((ok, last_seq, e)) => {
                 tracing::error!(error = %e, "could not write to the data dir; undoing the changes not on disk");
+                lock(&sh.queue).durable_seq = last_seq;
                 let mut batch = batch;
                 let failed = batch.split_off(ok);
-                for item in batch {
-                    if let Some(tx) = item.done {
-                        let _ = tx.send(Ok(()));
-                    }
+                if let Some(uid) = batch.last().map(|i| i.uid) {
+                    sh.progress.send_modify(|p| p.durable = p.durable.max(uid));
                 }
-                // No change may run while the world is put back.
-                let _turn = gate.blocking_lock();
+                // No change may be half made while the world is put back: wait for every request in its service.
+                let _turn = turn.blocking_write();
                 let mut failed = failed;
                 failed.extend(lock(&sh.queue).items.drain(..));
                 rollback(sh, app, failed, &e);
@@ -660,13 +685,13 @@ fn commit_loop(sh: &Shared, gate: &tokio::sync::Mutex<()>, app: &App) {
 }
 
 /// Writes a batch in order: record lines in one append (one fsync), snapshots as new generations. Returns the last
-/// sequence number written, or how many items made it and the error.
+/// sequence number written, or how many items made it, the last sequence number on disk, and the error.
 fn write_batch(
     sh: &Shared,
     app: &App,
     batch: &[Item],
     durable: u64,
-) -> Result<u64, (usize, String)> {
+) -> Result<u64, (usize, u64, String)> {
     let mut f = lock(&sh.files);
     let mut last_seq = durable;
     let mut buf = Vec::new();
@@ -674,28 +699,34 @@ fn write_batch(
     let mut buffered_seq = last_seq;
     for (i, item) in batch.iter().enumerate() {
         match &item.kind {
-            ItemKind::Record(line) => {
+            ItemKind::Record(seq, changes) => {
                 if buf.is_empty() {
                     buffered_from = i;
                 }
-                buf.extend_from_slice(line);
-                buffered_seq += 1;
+                let line =
+                    files::record_line(*seq, changes).map_err(|e| (buffered_from, last_seq, e))?;
+                buf.extend_from_slice(&line);
+                buffered_seq = *seq;
             }
             ItemKind::Snapshot(bytes, seq) => {
                 if !buf.is_empty() {
-                    f.log.append(&buf).map_err(|e| (buffered_from, e))?;
+                    f.log
+                        .append(&buf)
+                        .map_err(|e| (buffered_from, last_seq, e))?;
                     buf.clear();
                     last_seq = buffered_seq;
                 }
                 let line = files::snapshot_line(f.generation + 1, *seq, bytes);
-                write_generation(sh, &mut f, &line).map_err(|e| (i, e))?;
+                write_generation(sh, &mut f, &line).map_err(|e| (i, last_seq, e))?;
                 last_seq = last_seq.max(*seq);
                 buffered_seq = last_seq;
             }
         }
     }
     if !buf.is_empty() {
-        f.log.append(&buf).map_err(|e| (buffered_from, e))?;
+        f.log
+            .append(&buf)
+            .map_err(|e| (buffered_from, last_seq, e))?;
         last_seq = buffered_seq;
     }
     // Fold the log into a snapshot once it outgrows it (amortised: the snapshot's size in log bytes each time).
@@ -719,17 +750,19 @@ fn write_batch(
 fn rollback(sh: &Shared, app: &App, failed: Vec<Item>, e: &str) {
     let mut st = app.lock();
     let mut clock = None;
-    let mut senders = Vec::new();
     let mut records = 0;
+    let uids = failed
+        .first()
+        .map(|i| i.uid)
+        .zip(failed.last().map(|i| i.uid));
     for item in failed.into_iter().rev() {
-        if matches!(item.kind, ItemKind::Record(_)) {
+        if matches!(item.kind, ItemKind::Record(..)) {
             records += 1;
         }
         if let Some(before) = changes::undo(&mut st, item.undo) {
             *lock(&sh.base) = before.clone();
             clock = Some(before.clock);
         }
-        senders.extend(item.done);
     }
     changes::reindex(&mut st);
     drop(st);
@@ -740,12 +773,17 @@ fn rollback(sh: &Shared, app: &App, failed: Vec<Item>, e: &str) {
     q.next_seq -= records;
     q.broken = Some(e.to_string());
     drop(q);
-    for tx in senders {
-        let _ = tx.send(Err(e.to_string()));
+    if let Some((lo, hi)) = uids {
+        sh.progress.send_modify(|p| {
+            p.failed.push_back((lo, hi, e.to_string()));
+            while p.failed.len() > FAILURES_KEPT {
+                p.failed.pop_front();
+            }
+        });
     }
 }
 
-/// Whether a request may change the world (and so runs in turn and waits for its record).
+/// Whether a request may change the world (and so waits for its record even when a concurrent request sealed it).
 pub fn may_change(method: &http::Method, path: &str, grpc: bool) -> bool {
     if path.starts_with("/_mock/") {
         return *method != http::Method::GET
