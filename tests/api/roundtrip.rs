@@ -1,8 +1,10 @@
 //! Model-based: random sequences of calls across the four families — under reseller accounts, partner links and
-//! Yandex organizations the fixtures do not list (a permissive world accepts them), with operations finishing and
-//! the clock moving — and then the invariants: export → import → export is the identity, and a data dir restarted
-//! (once replaying its log, once from the snapshot that replay wrote) reproduces the same export, with every
-//! acknowledged resource in it.
+//! Yandex organizations the fixtures do not list (a permissive world accepts them), with failures (a duplicate, an
+//! injected fault), deletes, policy changes, a family reset and a state import, operations finishing and the clock
+//! moving — and then the invariants: export → import → export is the identity; a data dir restarted twice
+//! reproduces the same export with every acknowledged resource in it; and the data dir as a crash would have left
+//! it at a random point (its files copied there, with a torn half record after them) restarts to the export of
+//! that point.
 
 use std::time::Duration;
 
@@ -32,6 +34,18 @@ enum Step {
     Flush,
     /// Move provmock's clock.
     Advance(u32),
+    /// The first customer's create again: ALREADY_EXISTS, nothing changes.
+    Duplicate,
+    /// A create failed by an injected fault: nothing changes.
+    Faulted,
+    /// Delete the newest customer still there.
+    DeleteCustomer,
+    /// A kind's operations become manual (or go back to the default).
+    Policy(bool),
+    /// Reset SCP to the fixtures.
+    ResetScp,
+    /// Import the world's own export.
+    ImportSelf,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -44,6 +58,12 @@ fn step() -> impl Strategy<Value = Step> {
         (0usize..3).prop_map(Step::Invite),
         Just(Step::Flush),
         (1u32..2_000).prop_map(Step::Advance),
+        Just(Step::Duplicate),
+        Just(Step::Faulted),
+        Just(Step::DeleteCustomer),
+        any::<bool>().prop_map(Step::Policy),
+        Just(Step::ResetScp),
+        Just(Step::ImportSelf),
     ]
 }
 
@@ -55,11 +75,23 @@ const INVITEES: [&str; 3] = [
     "bob@altostrat.com",
 ];
 
-/// Runs the steps; returns the names of the resources the server acknowledged.
-async fn run(app: &TestApp, steps: &[Step]) -> Vec<String> {
+/// Runs the steps; returns the names of the resources the server acknowledged (and still holds). With
+/// `crash_at`, the data dir `dir` is copied as it is after that many steps, with the export of that moment.
+async fn run(
+    app: &TestApp,
+    steps: &[Step],
+    crash_at: Option<(usize, &std::path::Path)>,
+) -> (Vec<String>, Option<(std::path::PathBuf, Value)>) {
     let mut acked = Vec::new();
     let mut pools = vec!["ek0provmockpool00001".to_string()];
+    let mut customers: Vec<String> = Vec::new();
+    let mut crash = None;
     for (i, s) in steps.iter().enumerate() {
+        if let Some((at, dir)) = crash_at
+            && at == i
+        {
+            crash = Some((crash_copy(dir), export(app).await));
+        }
         match s {
             Step::Customer { account, via_link } => {
                 let parent = if *via_link {
@@ -74,7 +106,9 @@ async fn run(app: &TestApp, steps: &[Step]) -> Vec<String> {
                     )
                     .await;
                 assert_eq!(r.status, 200, "{s:?}: {}", r.body);
-                acked.push(r.body["name"].as_str().unwrap_or_default().to_string());
+                let name = r.body["name"].as_str().unwrap_or_default().to_string();
+                customers.push(name.clone());
+                acked.push(name);
             }
             Step::Userpool { known_org } => {
                 let org = if *known_org {
@@ -162,9 +196,106 @@ async fn run(app: &TestApp, steps: &[Step]) -> Vec<String> {
                     .await;
                 assert_eq!(r.status, 200, "{}", r.body);
             }
+            Step::Duplicate => {
+                let before = export(app).await;
+                let r = app
+                    .post(
+                        "/v1/accounts/C01234567/customers",
+                        customer_body("dup.example.com"),
+                    )
+                    .await;
+                if r.status == 200 {
+                    acked.push(r.body["name"].as_str().unwrap_or_default().to_string());
+                    customers.push(r.body["name"].as_str().unwrap_or_default().to_string());
+                } else {
+                    assert_eq!(r.status, 409, "{}", r.body);
+                    assert_eq!(
+                        export(app).await,
+                        before,
+                        "a refused create changes nothing"
+                    );
+                }
+            }
+            Step::Faulted => {
+                let before = export(app).await;
+                let r = app
+                    .http
+                    .post(app.url("/v1/accounts/C01234567/customers"))
+                    .header("x-provmock-fault", "UNAVAILABLE")
+                    .json(&customer_body(&format!("faulted{i}.example.com")))
+                    .send()
+                    .await
+                    .expect("sent");
+                assert_eq!(r.status(), 503);
+                assert_eq!(
+                    export(app).await,
+                    before,
+                    "a faulted create changes nothing"
+                );
+            }
+            Step::DeleteCustomer => {
+                if let Some(name) = customers.pop() {
+                    let r = app.delete(&format!("/v1/{name}")).await;
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    acked.retain(|n| n != &name);
+                }
+            }
+            Step::Policy(manual) => {
+                let r = if *manual {
+                    app.call(
+                        "PUT",
+                        "/_mock/operations/policy",
+                        Some(json!({"kind": "yandex.createUser", "policy": "manual"})),
+                        None,
+                    )
+                    .await
+                } else {
+                    app.call("DELETE", "/_mock/operations/policy", None, None)
+                        .await
+                };
+                assert_eq!(r.status, 200, "{}", r.body);
+            }
+            Step::ResetScp => {
+                let r = app
+                    .call("POST", "/_mock/reset?family=scp", None, None)
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                // SCP accounts are gone; drop them from what must be there.
+                let state = export(app).await;
+                let text = state.to_string();
+                acked.retain(|n| text.contains(n.as_str()));
+            }
+            Step::ImportSelf => {
+                let state = export(app).await;
+                let put = app
+                    .raw(
+                        "PUT",
+                        "/_mock/state",
+                        serde_json::to_vec(&state).expect("json"),
+                    )
+                    .await;
+                assert_eq!(put.status, 200, "{}", put.body);
+            }
         }
     }
-    acked
+    (acked, crash)
+}
+
+/// The data dir's files as a crash would leave them now (every acknowledged record is fsynced), with half a record
+/// after the last one (a write the crash cut).
+fn crash_copy(dir: &std::path::Path) -> std::path::PathBuf {
+    let to = std::env::temp_dir().join(format!("provmock-crash-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&to).expect("dir");
+    for e in std::fs::read_dir(dir).expect("dir").flatten() {
+        if e.file_name() != "lock" {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+    let log = to.join("changes.log");
+    let mut bytes = std::fs::read(&log).expect("log");
+    bytes.extend_from_slice(br#"0badc0de {"seq":99999,"changes":{"google_cust"#);
+    std::fs::write(&log, bytes).expect("torn");
+    to
 }
 
 fn config(data_dir: Option<std::path::PathBuf>) -> Config {
@@ -201,10 +332,10 @@ fn assert_holds(export: &Value, acked: &[String]) {
     }
 }
 
-async fn check(steps: Vec<Step>) {
+async fn check(steps: Vec<Step>, crash_at: usize) {
     // Export → import → export.
     let app = start(None).await;
-    let acked = run(&app, &steps).await;
+    let (acked, _) = run(&app, &steps, None).await;
     let first = export(&app).await;
     assert_holds(&first, &acked);
     let put = app
@@ -225,7 +356,7 @@ async fn check(steps: Vec<Step>) {
     // A data dir: the same calls, then two restarts.
     let dir = std::env::temp_dir().join(format!("provmock-roundtrip-{}", uuid::Uuid::new_v4()));
     let app = start(Some(dir.clone())).await;
-    let acked = run(&app, &steps).await;
+    let (acked, crash) = run(&app, &steps, Some((crash_at % steps.len(), &dir))).await;
     let before = export(&app).await;
     assert_holds(&before, &acked);
     app.server.shutdown().await;
@@ -239,19 +370,30 @@ async fn check(steps: Vec<Step>) {
         app.server.shutdown().await;
     }
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some((copy, then)) = crash {
+        let app = start(Some(copy.clone())).await;
+        assert_eq!(
+            export(&app).await,
+            then,
+            "a crash at step {} restarts to the world of that moment",
+            crash_at % steps.len()
+        );
+        app.server.shutdown().await;
+        let _ = std::fs::remove_dir_all(&copy);
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn every_world_the_api_reaches_round_trips(steps in prop::collection::vec(step(), 1..10)) {
+    fn every_world_the_api_reaches_round_trips(steps in prop::collection::vec(step(), 1..14), crash_at in 0usize..14) {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        rt.block_on(check(steps));
+        rt.block_on(check(steps, crash_at));
     }
 }
 
@@ -259,16 +401,19 @@ proptest! {
 /// organization, survive export/import and a data dir restart after compaction.
 #[tokio::test]
 async fn unknown_parents_round_trip() {
-    check(vec![
-        Step::Customer {
-            account: 1,
-            via_link: false,
-        },
-        Step::Userpool { known_org: false },
-        Step::Customer {
-            account: 2,
-            via_link: true,
-        },
-    ])
+    check(
+        vec![
+            Step::Customer {
+                account: 1,
+                via_link: false,
+            },
+            Step::Userpool { known_org: false },
+            Step::Customer {
+                account: 2,
+                via_link: true,
+            },
+        ],
+        2,
+    )
     .await;
 }
