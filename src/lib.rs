@@ -9,7 +9,9 @@
 //! - [`server`]: the listeners (plain HTTP/1.1 + h2c, TLS h2 + HTTP/1.1), one router for gRPC, REST and control.
 //! - [`conn`]: connection limits and timeouts, and bodies for the errors hyper answers by itself.
 //! - [`app`]: the shared handle; one lock over the world and the operations, so invariants hold under concurrency.
-//! - [`world`]: what the providers know, seeded from fixtures ([`world::Document`]).
+//! - [`world`]: what the providers know, seeded from fixtures ([`world::Document`]); its collections are
+//!   [`world::tracked`] maps that note which keys a change touched.
+//! - [`persist`]: `--data-dir` — those touched keys, as typed change records, group-committed (docs/data-dir.md).
 //! - [`ops`]: the long-running operation engine and its background completer.
 //! - [`providers`]: one service function per API method, with REST and gRPC adapters.
 //! - [`control`]: the `/_mock/` control plane for tests.
