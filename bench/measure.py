@@ -155,6 +155,21 @@ def report(r, out_path):
     ]:
         ratio = l[key] / s[key] if s[key] else float("nan")
         out.append(f"| {label} | {s[key]:.1f} | {l[key]:.1f} | {ratio:.2f} |")
+    if "datadir" in r and "memory" in r:
+        d, mem = r["datadir"]["create16_rps"], r["memory"]["create16_rps"]
+        ratio = d / mem if mem else float("nan")
+        out += [
+            "",
+            "Durable creates: `--data-dir` vs in memory, 16 clients (group commit; every response waits for its fsync)",
+            "",
+            "| metric | --data-dir | in memory | ratio | target |",
+            "|---|---|---|---|---|",
+            f"| create requests/s | {d:.0f} | {mem:.0f} | {ratio:.2f} | ≥ 0.5: {'PASS' if ratio >= 0.5 else 'MISS'} |",
+            f"| create p99, ms | {r['datadir']['create16_p99_ms']:.1f} | {r['memory']['create16_p99_ms']:.1f} | | |",
+            "",
+            "- every round, --data-dir: " + ", ".join(f"{a:.0f}/s" for a, _ in r["rounds"]["datadir"]["create16"]),
+            "- every round, in memory: " + ", ".join(f"{a:.0f}/s" for a, _ in r["rounds"]["memory"]["create16"]),
+        ]
     text = "\n".join(out)
     print(text)
     with open(out_path, "w") as f:

@@ -4,6 +4,7 @@
 #   1. start-up (median of 10), idle RSS, RSS after 100 000 creates, GET and create requests/s and p99, for both,
 #      with provmock/baseline ratios. Throughput: both servers run at once and wrk alternates between them for
 #      BENCH_ROUNDS rounds; each metric's median over the rounds counts, so a noisy moment hits both alike.
+#   3. --data-dir creates vs in-memory creates at 16 clients (the data dir under target/, i.e. the repo's disk).
 #   2. provmock's cost as its store grows: GET, a list page (through a page token) and creates, with 1 000 and with
 #      1 000 000 customers stored (BENCH_LARGE), and the large/small ratio.
 set -euo pipefail
@@ -111,6 +112,22 @@ for level in "$SMALL" "$LARGE"; do
   $M scale "$R" "$level" "$TMP/scale-get-$level.txt" "$TMP/scale-list-$level.txt" "$TMP/scale-create-$level.txt" "$($M rss "$pid")"
 done
 stop "$pid"
+
+echo "== --data-dir creates vs in memory, 16 clients (alternating rounds)"
+DD=$(mktemp -d -p "${BENCH_DATA_DIR_PARENT:-$ROOT/target}")
+start mpid "$P_PORT" "${PROVMOCK[@]}"
+start dpid "$((P_PORT + 1))" "$ROOT/target/release/provmock" --port "$((P_PORT + 1))" --no-tls --lro-delay 0 --data-dir "$DD"
+for round in $(seq "$ROUNDS"); do
+  for name in memory datadir; do
+    port=$P_PORT; [ "$name" = datadir ] && port=$((P_PORT + 1))
+    wrk -t"$THREADS" -c16 -d"${DURATION}s" --latency -s bench/create.lua \
+      "http://127.0.0.1:$port$CREATE_PATH" -- 0 "d$round" > "$TMP/$name-create16-$round.txt"
+  done
+done
+for name in memory datadir; do
+  $M median "$R" "$name" create16 "$TMP/$name-create16-"*.txt
+done
+stop "$mpid"; stop "$dpid"; rm -rf "$DD"
 
 put meta connections "$CONNS"; put meta threads "$THREADS"; put meta duration "$DURATION"; put meta rounds "$ROUNDS"
 put meta small "$SMALL"; put meta large "$LARGE"; put meta creates "$CREATES"

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio::sync::oneshot;
 
 use crate::app::{App, State};
 use crate::clock::ClockMode;
@@ -83,6 +83,10 @@ struct Queue {
     next_seq: u64,
     /// The last item's uid (queued or written).
     last_uid: u64,
+    /// The last uid on disk.
+    durable_uid: u64,
+    /// Requests waiting for a uid to be on disk.
+    waiters: BTreeMap<u64, Vec<oneshot::Sender<Result<(), String>>>>,
     /// The last sequence number known to be on disk.
     durable_seq: u64,
     /// Set after a failed write: the next write rewrites the data dir first.
@@ -104,19 +108,7 @@ struct Shared {
     files: Mutex<Files>,
     /// The scalars as of the last sealed record.
     base: Mutex<Scalars>,
-    /// What is on disk, and what failed: every waiter watches it.
-    progress: watch::Sender<Progress>,
 }
-
-/// The uids on disk, and the recent failures (uid ranges undone, with the reason).
-#[derive(Debug, Default)]
-pub struct Progress {
-    durable: u64,
-    failed: VecDeque<(u64, u64, String)>,
-}
-
-/// Failures remembered for waiters (each one undoes everything pending, so a waiter's is among the last).
-const FAILURES_KEPT: usize = 64;
 
 pub struct Persist {
     shared: Arc<Shared>,
@@ -134,39 +126,45 @@ impl std::fmt::Debug for Persist {
     }
 }
 
-/// What sealing a change gave: nothing to write, a write to wait for, or an error already.
+/// What sealing a change gave: nothing to wait for, a write to wait for, or an error already.
 pub enum Sealed {
     Nothing,
-    Pending(u64, watch::Receiver<Progress>),
+    Pending(oneshot::Receiver<Result<(), String>>),
     Failed(String),
 }
 
 impl Sealed {
     /// Waits until the change is on disk (or could not be written).
     pub async fn durable(self) -> Result<(), String> {
-        let (uid, mut rx) = match self {
-            Sealed::Nothing => return Ok(()),
-            Sealed::Failed(e) => return Err(e),
-            Sealed::Pending(uid, rx) => (uid, rx),
-        };
-        loop {
-            {
-                let p = rx.borrow_and_update();
-                if let Some((_, _, e)) = p
-                    .failed
-                    .iter()
-                    .find(|(lo, hi, _)| (*lo..=*hi).contains(&uid))
-                {
-                    return Err(e.clone());
-                }
-                if p.durable >= uid {
-                    return Ok(());
-                }
-            }
-            if rx.changed().await.is_err() {
-                return Err("the data dir's writer stopped".into());
-            }
+        match self {
+            Sealed::Nothing => Ok(()),
+            Sealed::Failed(e) => Err(e),
+            Sealed::Pending(rx) => rx
+                .await
+                .unwrap_or_else(|_| Err("the data dir's writer stopped".into())),
         }
+    }
+}
+
+/// Registers a wait for `uid` (queue locked); nothing to wait for when it is on disk already.
+fn wait_for(q: &mut Queue, uid: u64) -> Sealed {
+    if uid <= q.durable_uid {
+        return Sealed::Nothing;
+    }
+    let (tx, rx) = oneshot::channel();
+    q.waiters.entry(uid).or_default().push(tx);
+    Sealed::Pending(rx)
+}
+
+/// Tells the waiters up to `uid` (queue locked) that their change is on disk.
+fn durable_through(q: &mut Queue, uid: u64) {
+    q.durable_uid = q.durable_uid.max(uid);
+    let later = q.waiters.split_off(&(uid + 1));
+    for tx in std::mem::replace(&mut q.waiters, later)
+        .into_values()
+        .flatten()
+    {
+        let _ = tx.send(Ok(()));
     }
 }
 
@@ -292,6 +290,8 @@ pub fn open(app: &App) -> Result<Persist, String> {
             items: VecDeque::new(),
             next_seq: seq + 1,
             last_uid: 0,
+            durable_uid: 0,
+            waiters: BTreeMap::new(),
             durable_seq: seq,
             broken: None,
             stop: false,
@@ -304,11 +304,12 @@ pub fn open(app: &App) -> Result<Persist, String> {
             lock: Some(lock_file),
         }),
         base: Mutex::new(base),
-        progress: watch::Sender::new(Progress::default()),
     });
     let turn = Arc::new(tokio::sync::RwLock::new(()));
     let committer = {
-        let (shared, turn, app) = (shared.clone(), turn.clone(), app.clone());
+        // The committer holds the app weakly: a server dropped without `shutdown` still goes away (and its Persist's
+        // drop stops the committer, which gives the data dir's lock up).
+        let (shared, turn, app) = (shared.clone(), turn.clone(), Arc::downgrade(&app.0));
         std::thread::Builder::new()
             .name("provmock-commit".into())
             .spawn(move || commit_loop(&shared, &turn, &app))
@@ -482,6 +483,13 @@ fn write_secret_keys(dir: &Path, keys: BTreeMap<String, String>) -> Result<(), S
     files::write_atomic(dir, &path, &files::secrets_bytes(keys), 0o600)
 }
 
+impl Drop for Persist {
+    fn drop(&mut self) {
+        lock(&self.shared.queue).stop = true;
+        self.shared.wake.notify_all();
+    }
+}
+
 impl Persist {
     /// Stops the committer (after it wrote what is queued) and gives up the data dir's lock, so another server may
     /// open it. Called at shutdown, once nothing writes any more.
@@ -551,8 +559,9 @@ impl Persist {
                 if !writes {
                     return Sealed::Nothing;
                 }
-                let uid = lock(&sh.queue).last_uid;
-                return Sealed::Pending(uid, sh.progress.subscribe());
+                let mut q = lock(&sh.queue);
+                let uid = q.last_uid;
+                return wait_for(&mut q, uid);
             }
             let secrets = (!c.scp_access_keys.is_empty()).then(|| secret_keys(app, &st));
             if c.size() > RECORD_MAX_VALUES {
@@ -592,10 +601,11 @@ impl Persist {
         q.last_uid += 1;
         let uid = q.last_uid;
         q.items.push_back(Item { uid, kind, undo });
+        let sealed = wait_for(&mut q, uid);
         drop(q);
         drop(st);
         sh.wake.notify_one();
-        Sealed::Pending(uid, sh.progress.subscribe())
+        sealed
     }
 }
 
@@ -647,7 +657,11 @@ fn write_generation(sh: &Shared, f: &mut Files, snapshot: &[u8]) -> Result<(), S
     Ok(())
 }
 
-fn commit_loop(sh: &Shared, turn: &tokio::sync::RwLock<()>, app: &App) {
+fn commit_loop(
+    sh: &Shared,
+    turn: &tokio::sync::RwLock<()>,
+    app: &std::sync::Weak<crate::app::Inner>,
+) {
     loop {
         let (batch, durable) = {
             let mut q = lock(&sh.queue);
@@ -660,19 +674,26 @@ fn commit_loop(sh: &Shared, turn: &tokio::sync::RwLock<()>, app: &App) {
             let durable = q.durable_seq;
             (q.items.drain(..).collect::<Vec<Item>>(), durable)
         };
+        let Some(app) = app.upgrade().map(App) else {
+            return;
+        };
+        let app = &app;
         match write_batch(sh, app, &batch, durable) {
             Ok(last_seq) => {
-                lock(&sh.queue).durable_seq = last_seq;
-                let uid = batch.last().map_or(0, |i| i.uid);
-                sh.progress.send_modify(|p| p.durable = p.durable.max(uid));
+                let mut q = lock(&sh.queue);
+                q.durable_seq = last_seq;
+                durable_through(&mut q, batch.last().map_or(0, |i| i.uid));
             }
             Err((ok, last_seq, e)) => {
                 tracing::error!(error = %e, "could not write to the data dir; undoing the changes not on disk");
-                lock(&sh.queue).durable_seq = last_seq;
                 let mut batch = batch;
                 let failed = batch.split_off(ok);
-                if let Some(uid) = batch.last().map(|i| i.uid) {
-                    sh.progress.send_modify(|p| p.durable = p.durable.max(uid));
+                {
+                    let mut q = lock(&sh.queue);
+                    q.durable_seq = last_seq;
+                    if let Some(uid) = batch.last().map(|i| i.uid) {
+                        durable_through(&mut q, uid);
+                    }
                 }
                 // No change may be half made while the world is put back: wait for every request in its service.
                 let _turn = turn.blocking_write();
@@ -751,10 +772,6 @@ fn rollback(sh: &Shared, app: &App, failed: Vec<Item>, e: &str) {
     let mut st = app.lock();
     let mut clock = None;
     let mut records = 0;
-    let uids = failed
-        .first()
-        .map(|i| i.uid)
-        .zip(failed.last().map(|i| i.uid));
     for item in failed.into_iter().rev() {
         if matches!(item.kind, ItemKind::Record(..)) {
             records += 1;
@@ -772,14 +789,9 @@ fn rollback(sh: &Shared, app: &App, failed: Vec<Item>, e: &str) {
     let mut q = lock(&sh.queue);
     q.next_seq -= records;
     q.broken = Some(e.to_string());
-    drop(q);
-    if let Some((lo, hi)) = uids {
-        sh.progress.send_modify(|p| {
-            p.failed.push_back((lo, hi, e.to_string()));
-            while p.failed.len() > FAILURES_KEPT {
-                p.failed.pop_front();
-            }
-        });
+    // Whoever still waits waits for a change that was just undone.
+    for tx in std::mem::take(&mut q.waiters).into_values().flatten() {
+        let _ = tx.send(Err(e.to_string()));
     }
 }
 

@@ -215,7 +215,10 @@ async fn nothing_acknowledged_is_lost_across_kill_dash_9() {
                 ok
             }));
         }
-        tokio::time::sleep(Duration::from_millis(400 + 150 * round as u64)).await;
+        // A random moment: SIGKILL lands mid-request, mid-batch or mid-compaction as it will.
+        let at = 250 + (uuid::Uuid::new_v4().as_u128() % 700) as u64;
+        println!("round {round}: SIGKILL after {at} ms");
+        tokio::time::sleep(Duration::from_millis(at)).await;
         child.kill().expect("SIGKILL");
         let _ = child.wait();
         for t in tasks {
