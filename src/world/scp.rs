@@ -1,7 +1,7 @@
 //! The SCP side of the world: organizations, landing zones, organization units (one of them the landing zone's
 //! Security OU), access keys, and the accounts the account factory creates.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::tracked::Tracked;
 use chrono::{DateTime, Utc};
@@ -111,6 +111,8 @@ pub struct ScpWorld {
     names: HashMap<(String, String), String>,
     /// (organization, lower-case email) → account id.
     emails: HashMap<(String, String), String>,
+    /// (created_at, id): the default list order, walked a page at a time.
+    by_created: BTreeSet<(DateTime<Utc>, String)>,
 }
 
 impl ScpWorld {
@@ -128,6 +130,7 @@ impl ScpWorld {
 
     pub fn put_account(&mut self, a: Account) {
         if let Some(old) = self.accounts.remove(&a.id) {
+            self.by_created.remove(&(old.created_at, old.id.clone()));
             self.names
                 .remove(&(old.organization_id.clone(), old.name.to_lowercase()));
             if !old.email.is_empty() {
@@ -145,14 +148,24 @@ impl ScpWorld {
                 a.id.clone(),
             );
         }
+        self.by_created.insert((a.created_at, a.id.clone()));
         self.accounts.insert(a.id.clone(), a);
+    }
+
+    /// Accounts in creation order (oldest first; `.rev()` for newest first).
+    pub fn by_created(&self) -> impl DoubleEndedIterator<Item = &Account> {
+        self.by_created
+            .iter()
+            .filter_map(|(_, id)| self.accounts.get(id))
     }
 
     /// Rebuilds the name and email indexes from the accounts.
     pub fn reindex(&mut self) {
         self.names.clear();
         self.emails.clear();
+        self.by_created.clear();
         for a in self.accounts.values() {
+            self.by_created.insert((a.created_at, a.id.clone()));
             self.names.insert(
                 (a.organization_id.clone(), a.name.to_lowercase()),
                 a.id.clone(),

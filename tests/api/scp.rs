@@ -627,3 +627,54 @@ async fn signatures_on_the_tls_port_cover_the_https_url() {
         "an http:// signature must not pass on the TLS port"
     );
 }
+
+/// The default listing walks the creation-order index; a filter that matches every account takes the sorting path.
+/// Both must give the same pages, in both directions, with the clock moving and standing still between creates.
+#[tokio::test]
+async fn the_indexed_default_listing_agrees_with_the_sorted_one() {
+    let app = spawn_app().await;
+    for i in 0..23 {
+        if i % 5 == 0 {
+            app.call(
+                "POST",
+                "/_mock/clock:advance",
+                Some(json!({"seconds": 1})),
+                None,
+            )
+            .await
+            .ok();
+        }
+        let r = scp(
+            &app,
+            "POST",
+            "/v1/accounts",
+            Some(&sample_body(&format!("idx{i:02}"))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let ou = "ou-b30e9fcc39f84a20bf9e7458e5ec3801";
+    for sort in ["", "&sort=created_at:desc", "&sort=created_at:asc"] {
+        for page in 0..4 {
+            let indexed = scp(
+                &app,
+                "GET",
+                &format!("/v1/organization-accounts?size=7&page={page}{sort}"),
+                None,
+                &[],
+            )
+            .await;
+            let sorted = scp(
+                &app,
+                "GET",
+                &format!("/v1/organization-accounts?size=7&page={page}{sort}&parent_unit_id={ou}"),
+                None,
+                &[],
+            )
+            .await;
+            assert_eq!(indexed.status, 200, "{}", indexed.body);
+            assert_eq!(indexed.body, sorted.body, "page {page}{sort}");
+        }
+    }
+}

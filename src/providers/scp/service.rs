@@ -381,6 +381,29 @@ pub fn list_accounts(app: &App, q: &ListQuery) -> ApiResult<Value> {
     }
     let st = app.lock();
     let w = &st.world.scp;
+    let unfiltered = q.name.is_empty() && q.email.is_empty() && q.parent_unit_id.is_empty();
+    if unfiltered && key == "created_at" {
+        // The default listing walks the creation-order index: a page costs its offset and size, not a sort.
+        let skip = q.page.saturating_mul(q.size);
+        let page: Vec<Value> = if dir == "desc" {
+            w.by_created()
+                .rev()
+                .skip(skip)
+                .take(q.size)
+                .map(|a| account_json(w, a))
+                .collect()
+        } else {
+            w.by_created()
+                .skip(skip)
+                .take(q.size)
+                .map(|a| account_json(w, a))
+                .collect()
+        };
+        let count = w.accounts.len();
+        return Ok(
+            json!({"accounts": page, "count": count, "page": q.page, "size": q.size, "sort": [sort]}),
+        );
+    }
     // guess: name and email filter by case-insensitive substring, parent_unit_id exactly.
     let mut items: Vec<&Account> = w
         .accounts
@@ -402,7 +425,7 @@ pub fn list_accounts(app: &App, q: &ListQuery) -> ApiResult<Value> {
     let count = items.len();
     let page: Vec<Value> = items
         .into_iter()
-        .skip(q.page * q.size)
+        .skip(q.page.saturating_mul(q.size))
         .take(q.size)
         .map(|a| account_json(w, a))
         .collect();
