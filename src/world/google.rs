@@ -326,6 +326,9 @@ pub struct GoogleWorld {
     customer_identity_index: BTreeMap<PairKey, String>,
     /// Consumer accounts by lower-case email.
     pub consumer_accounts: Tracked<String, ConsumerAccount>,
+    /// (lower-case domain, lower-case email) of every consumer account: a customer's derived invitations are one
+    /// range per verified domain, in email order.
+    consumer_domain_index: BTreeSet<(String, String)>,
     /// Invitation records by (Cloud Identity id, lower-case email).
     pub invitations: Tracked<(String, String), UserInvitation>,
     /// Every invitation email that would have been sent, oldest first.
@@ -429,8 +432,108 @@ impl GoogleWorld {
         }
     }
 
+    /// Adds or replaces a consumer account (its email lower-cased), keeping the domain index right.
+    pub fn put_consumer_account(&mut self, mut a: ConsumerAccount) {
+        a.email = a.email.to_ascii_lowercase();
+        if let Some(key) = consumer_domain_key(&a.email) {
+            self.consumer_domain_index.insert(key);
+        }
+        self.consumer_accounts.insert(a.email.clone(), a);
+    }
+
+    /// One page of a customer's invitations in email order — its invitation records merged with the unmanaged
+    /// consumer accounts of its verified domains that have none — after `after` (exclusive), keeping those
+    /// `keep` accepts: at most `limit` of them, and whether more follow. Each source is walked from the cursor, so
+    /// a page costs its size (times the number of domains), not the customer's whole set.
+    pub fn invitations_page(
+        &self,
+        customer: &str,
+        after: Option<&str>,
+        descending: bool,
+        limit: usize,
+        keep: impl Fn(&UserInvitation) -> bool,
+    ) -> (Vec<UserInvitation>, bool) {
+        use std::ops::Bound::{Excluded, Included};
+        let want = limit.saturating_add(1);
+        let mut found: Vec<UserInvitation> = Vec::new();
+        // The records: the keys (customer, e) lie between (customer, "") and (customer + "\0", "").
+        let first = (customer.to_string(), String::new());
+        let beyond = (format!("{customer}\0"), String::new());
+        let (start, end) = match after {
+            None => (Included(first), Excluded(beyond)),
+            Some(a) if descending => (
+                Included(first),
+                Excluded((customer.to_string(), a.to_string())),
+            ),
+            Some(a) => (
+                Excluded((customer.to_string(), a.to_string())),
+                Excluded(beyond),
+            ),
+        };
+        let records = self
+            .invitations
+            .range((start, end))
+            .map(|(_, inv)| inv.clone());
+        let pick = |it: &mut dyn Iterator<Item = UserInvitation>,
+                    found: &mut Vec<UserInvitation>| {
+            found.extend(it.filter(|i| keep(i)).take(want));
+        };
+        if descending {
+            pick(&mut records.rev(), &mut found);
+        } else {
+            pick(&mut { records }, &mut found);
+        }
+        // The derived ones, one range per verified domain.
+        if let Some(ci) = self.identities.get(customer) {
+            let mut domains: Vec<String> =
+                ci.verified_domains().map(str::to_ascii_lowercase).collect();
+            domains.sort();
+            domains.dedup();
+            for d in domains {
+                let first = Included((d.clone(), String::new()));
+                let beyond = Excluded((format!("{d}\0"), String::new()));
+                let (start, end) = match after {
+                    None => (first, beyond),
+                    Some(a) if descending => (first, Excluded((d.clone(), a.to_string()))),
+                    Some(a) => (Excluded((d.clone(), a.to_string())), beyond),
+                };
+                let range = self
+                    .consumer_domain_index
+                    .range((start, end))
+                    .filter(|(dom, _)| *dom == d);
+                let derive = |(_, email): &(String, String)| {
+                    let a = self.consumer_accounts.get(email)?;
+                    let free = !a.managed
+                        && !self
+                            .invitations
+                            .contains_key(&(customer.to_string(), email.clone()));
+                    free.then(|| derived_invitation(customer, a))
+                };
+                if descending {
+                    let mut it = range.rev().filter_map(derive);
+                    pick(&mut it, &mut found);
+                } else {
+                    let mut it = range.filter_map(derive);
+                    pick(&mut it, &mut found);
+                }
+            }
+        }
+        found.sort_by(|a, b| a.email.cmp(&b.email));
+        if descending {
+            found.reverse();
+        }
+        let more = found.len() > limit;
+        found.truncate(limit);
+        (found, more)
+    }
+
     /// Rebuilds every index from the records (after a change record was replayed or undone).
     pub fn reindex(&mut self) {
+        self.consumer_domain_index = self
+            .consumer_accounts
+            .keys()
+            .filter_map(|e| consumer_domain_key(e))
+            .collect();
         self.domain_index.clear();
         self.admin_index.clear();
         for ci in self.identities.values() {
@@ -529,6 +632,11 @@ impl GoogleWorld {
     }
 }
 
+fn consumer_domain_key(email: &str) -> Option<(String, String)> {
+    let (_, domain) = email.rsplit_once('@')?;
+    Some((domain.to_ascii_lowercase(), email.to_ascii_lowercase()))
+}
+
 fn derived_invitation(customer: &str, a: &ConsumerAccount) -> UserInvitation {
     UserInvitation {
         customer: customer.to_string(),
@@ -592,6 +700,86 @@ impl PairKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod invitation_pages {
+        use super::*;
+        use crate::world::{DEFAULT_FIXTURES, Document, World};
+        use proptest::prelude::*;
+
+        const DOMAINS: [&str; 4] = ["altostrat.com", "example.com", "other.org", "altostrat.co"];
+        const STATES: [InvitationState; 4] = [
+            InvitationState::Invited,
+            InvitationState::Accepted,
+            InvitationState::Declined,
+            InvitationState::NotYetSent,
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Paging from the cursor gives exactly the customer's whole set, in email order, each once — for every
+            /// page size, direction and state filter, with records and derived invitations interleaved.
+            #[test]
+            fn pages_walk_the_whole_set_in_order(
+                accounts in prop::collection::vec((0usize..40, 0usize..4, any::<bool>()), 0..60),
+                records in prop::collection::vec((0usize..40, 0usize..4, 0usize..4), 0..20),
+                size in 1usize..7,
+                descending in any::<bool>(),
+                only in prop::option::of(0usize..4),
+            ) {
+                let mut doc = Document::parse(DEFAULT_FIXTURES).expect("fixtures");
+                doc.google.consumer_accounts.clear();
+                doc.google.user_invitations.clear();
+                // Two verified domains, so a page merges two ranges of derived invitations with the records.
+                if let Some(ci) = doc.google.cloud_identities.iter_mut().find(|c| c.id == "C00000000") {
+                    ci.secondary_domains.push("other.org".into());
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for (n, d, managed) in accounts {
+                    let email = format!("u{n:02}@{}", DOMAINS[d]);
+                    if seen.insert(email.clone()) {
+                        doc.google.consumer_accounts.push(ConsumerAccount { email, managed, create_time: Utc::now() });
+                    }
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for (n, d, st) in records {
+                    let email = format!("u{n:02}@{}", DOMAINS[d]);
+                    if seen.insert(email.clone()) {
+                        doc.google.user_invitations.push(UserInvitation {
+                            customer: "C00000000".into(), email, state: STATES[st],
+                            update_time: Utc::now(), mails_sent_count: 0,
+                        });
+                    }
+                }
+                let w = World::from_document(&doc).expect("loads");
+                let g = &w.google;
+                let keep = |i: &UserInvitation| only.is_none_or(|s| i.state == STATES[s]);
+                let mut expected: Vec<String> = g
+                    .invitations_of("C00000000")
+                    .into_iter()
+                    .filter(|i| keep(i))
+                    .map(|i| i.email)
+                    .collect();
+                expected.sort();
+                if descending {
+                    expected.reverse();
+                }
+                let mut got = Vec::new();
+                let mut after: Option<String> = None;
+                loop {
+                    let (page, more) = g.invitations_page("C00000000", after.as_deref(), descending, size, keep);
+                    prop_assert!(page.len() <= size);
+                    got.extend(page.iter().map(|i| i.email.clone()));
+                    if !more {
+                        break;
+                    }
+                    prop_assert!(!page.is_empty());
+                    after = page.last().map(|i| i.email.clone());
+                }
+                prop_assert_eq!(got, expected);
+            }
+        }
+    }
 
     #[test]
     fn pair_keys_find_what_was_stored_and_tell_parents_apart() {

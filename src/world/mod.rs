@@ -331,7 +331,7 @@ fn load_invitations(g: &mut GoogleWorld, gd: &GoogleDocument) -> Result<(), Docu
                 format!("duplicate consumer account `{}`", a.email),
             ));
         }
-        g.consumer_accounts.insert(a.email.clone(), a);
+        g.put_consumer_account(a);
     }
     for (i, inv) in gd.user_invitations.iter().enumerate() {
         let base = format!("google.user_invitations[{i}]");

@@ -181,6 +181,24 @@ pub fn list(app: &App, caller: &Caller, req: ListRequest) -> ApiResult<ListRespo
     } else {
         Some(paging::decode(&req.page_token, &fp, "pageToken")?)
     };
+    if order.key == OrderKey::Email {
+        // Email order (the default) is the stores' own order: a page is read from the cursor on.
+        let (invitations, more) = st.world.google.invitations_page(
+            &customer,
+            after.as_deref(),
+            order.descending,
+            size,
+            |i| filter.matches(i.state),
+        );
+        let next_page_token = match invitations.last() {
+            Some(last) if more => paging::encode(&fp, &last.email),
+            _ => String::new(),
+        };
+        return Ok(ListResponse {
+            invitations,
+            next_page_token,
+        });
+    }
     let key = |inv: &UserInvitation| match order.key {
         OrderKey::Email => inv.email.clone(),
         // Fixed-width time first, so string order is time order; the email breaks ties.
@@ -411,7 +429,7 @@ pub fn create_consumer_account(
         managed,
         create_time: now,
     };
-    g.consumer_accounts.insert(email, a.clone());
+    g.put_consumer_account(a.clone());
     Ok(a)
 }
 
