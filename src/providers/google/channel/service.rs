@@ -1096,6 +1096,7 @@ pub fn complete_provision(
         auth_token_sha256: None,
         authorized_accounts: BTreeSet::from([account.clone()]),
         provisioned_by: Some(account),
+        held_skus: Vec::new(),
     });
     let linked = Customer {
         cloud_identity_id: Some(id),
