@@ -425,8 +425,7 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<JsonBody> {
                 }
                 Method::PATCH => {
                     q.check_known(&[])?;
-                    let mut req: pb::UpdateChannelPartnerLinkRequest = parse_body(&r.body)?;
-                    req.name = name;
+                    let req = update_link_request(&r.body, name)?;
                     Ok(to_json(
                         &partner_links::update_channel_partner_link(app, caller, req)?,
                         ints,
@@ -437,6 +436,40 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<JsonBody> {
         }
         _ => Err(route_not_found(r)),
     }
+}
+
+/// An UpdateChannelPartnerLinkRequest body. Its `updateMask` is a FieldMask in its JSON form (`"a.b,c"`), which
+/// the strict body decoder would take for an object, so it is split off first.
+fn update_link_request(
+    body: &[u8],
+    name: String,
+) -> ApiResult<pb::UpdateChannelPartnerLinkRequest> {
+    #[derive(serde::Deserialize, Default)]
+    struct Body {
+        #[serde(default, alias = "channel_partner_link", rename = "channelPartnerLink")]
+        link: Option<serde_json::Value>,
+        #[serde(default, alias = "update_mask", rename = "updateMask")]
+        mask: Option<String>,
+    }
+    let b: Body = parse_body(body)?;
+    let link = match b.link {
+        Some(v) => Some(
+            parse_body::<pb::ChannelPartnerLink>(v.to_string().as_bytes())
+                .map_err(|e| ApiError::invalid_field("channelPartnerLink", e.message))?,
+        ),
+        None => None,
+    };
+    Ok(pb::UpdateChannelPartnerLinkRequest {
+        name,
+        channel_partner_link: link,
+        update_mask: b.mask.map(|m| pbjson_types::FieldMask {
+            paths: m
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        }),
+    })
 }
 
 fn view_param(q: &Query) -> ApiResult<i32> {
