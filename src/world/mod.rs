@@ -311,7 +311,7 @@ impl World {
                 consumer_accounts: g.consumer_accounts.values().cloned().collect(),
                 user_invitations: g.invitations.values().cloned().collect(),
                 invitation_mail: g.invitation_mail.to_vec(),
-                catalog: Some(g.orders.catalog.source.clone()),
+                catalog: (!g.orders.catalog.is_default).then(|| g.orders.catalog.source.clone()),
                 entitlements: g.orders.entitlements.values().cloned().collect(),
             },
             scp: self.scp.to_document(),
@@ -395,7 +395,8 @@ fn load_orders(g: &mut GoogleWorld, gd: &GoogleDocument) -> Result<(), DocumentE
         None => serde_json::from_str(orders::DEFAULT_CATALOG)
             .map_err(|e| problem("google.catalog", format!("embedded default catalog: {e}")))?,
     };
-    let catalog = orders::CatalogIndex::load(catalog).map_err(|(path, p)| problem(path, p))?;
+    let mut catalog = orders::CatalogIndex::load(catalog).map_err(|(path, p)| problem(path, p))?;
+    catalog.is_default = gd.catalog.is_none();
     let mut skus = BTreeSet::new();
     for (i, r) in gd.entitlements.iter().enumerate() {
         let base = format!("google.entitlements[{i}].entitlement");

@@ -41,6 +41,8 @@ pub struct Catalog {
 pub struct CatalogIndex {
     /// What the document said, exported as it was.
     pub source: Catalog,
+    /// True when the document gave no catalog (the embedded default): exports leave it out again.
+    pub is_default: bool,
     pub products: BTreeMap<String, chpb::Product>,
     /// Full SKUs (with their product), by name.
     pub skus: BTreeMap<String, chpb::Sku>,

@@ -1729,7 +1729,10 @@ async fn entitlements_round_trip_through_the_state_document_and_are_validated() 
         first["google"]["entitlements"].as_array().map(Vec::len),
         Some(1)
     );
-    assert!(first["google"]["catalog"]["offers"].is_array());
+    assert!(
+        first["google"].get("catalog").is_none(),
+        "the default catalog is not repeated in exports"
+    );
     app.call("PUT", "/_mock/state", Some(first.clone()), None)
         .await
         .ok();
@@ -1785,6 +1788,56 @@ async fn entitlements_round_trip_through_the_state_document_and_are_validated() 
     app.post("/_mock/reset", json!({})).await.ok();
     let reset = app.get("/_mock/state").await.ok();
     assert!(reset["google"].get("entitlements").is_none());
+}
+
+#[tokio::test]
+async fn entitlements_and_pending_orders_survive_a_restart_with_a_data_dir() {
+    let dir = std::env::temp_dir().join(format!("provmock-orders-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = || Config {
+        no_tls: true,
+        data_dir: Some(dir.clone()),
+        lro_delay: Duration::ZERO,
+        seed: Some(3),
+        ..Config::default()
+    };
+    let app = spawn_with(config()).await;
+    provision(&app).await;
+    let e = order(&app, NEW, "WS-STARTER-ANNUAL", units("num_units", 7)).await;
+    let name = name_of(&e);
+    verb(
+        &app,
+        &name,
+        "changeParameters",
+        json!({"parameters": units("num_units", 9)}),
+    )
+    .await
+    .ok();
+    app.call(
+        "PUT",
+        "/_mock/operations/policy",
+        Some(json!({"kind": "channel.suspendEntitlement", "policy": "manual"})),
+        None,
+    )
+    .await
+    .ok();
+    let pending = verb(&app, &name, "suspend", json!({})).await.ok();
+    let before = app.get("/_mock/state").await.ok();
+    app.server.shutdown().await;
+    let app = spawn_with(config()).await;
+    assert_eq!(app.get("/_mock/state").await.ok(), before);
+    // The pending suspension finishes after the restart.
+    app.post(
+        &format!("/_mock/operations/{}:complete", name_of(&pending)),
+        json!({}),
+    )
+    .await
+    .ok();
+    let e = app.get(&format!("/v1/{name}")).await.ok();
+    assert_eq!(e["provisioningState"], "SUSPENDED");
+    assert_eq!(e["parameters"][0]["value"]["int64Value"], "9");
+    app.server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---------- a model of one entitlement's life ----------
