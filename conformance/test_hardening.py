@@ -182,9 +182,9 @@ def test_an_unimplemented_rpc_answers_unimplemented_naming_it(fresh):
     with grpc.insecure_channel(f"127.0.0.1:{fresh.port}") as channel:
         client = channel_v1.CloudChannelServiceClient(transport=CloudChannelServiceGrpcTransport(channel=channel))
         with pytest.raises(gexc.MethodNotImplemented) as e:
-            client.list_entitlements(request={"parent": f"{ACCOUNT}/customers/S0NEWCUSTOMER1"}, timeout=10)
+            client.list_sku_groups(request={"parent": ACCOUNT}, timeout=10)
         assert e.value.grpc_status_code == grpc.StatusCode.UNIMPLEMENTED
-        assert "ListEntitlements" in e.value.message, e.value.message
+        assert "ListSkuGroups" in e.value.message, e.value.message
         # An implemented RPC on the same channel still works.
         page = client.list_customers(request={"parent": ACCOUNT}, timeout=10)
         assert page.customers

@@ -40,6 +40,32 @@ pub const SERVED: &[&str] = &[
     "/google.cloud.channel.v1.CloudChannelService/DeleteCustomer",
     "/google.cloud.channel.v1.CloudChannelService/ImportCustomer",
     "/google.cloud.channel.v1.CloudChannelService/ProvisionCloudIdentity",
+    "/google.cloud.channel.v1.CloudChannelService/ListEntitlements",
+    "/google.cloud.channel.v1.CloudChannelService/GetEntitlement",
+    "/google.cloud.channel.v1.CloudChannelService/CreateEntitlement",
+    "/google.cloud.channel.v1.CloudChannelService/ChangeParameters",
+    "/google.cloud.channel.v1.CloudChannelService/ChangeRenewalSettings",
+    "/google.cloud.channel.v1.CloudChannelService/ChangeOffer",
+    "/google.cloud.channel.v1.CloudChannelService/StartPaidService",
+    "/google.cloud.channel.v1.CloudChannelService/SuspendEntitlement",
+    "/google.cloud.channel.v1.CloudChannelService/ActivateEntitlement",
+    "/google.cloud.channel.v1.CloudChannelService/CancelEntitlement",
+    "/google.cloud.channel.v1.CloudChannelService/TransferEntitlements",
+    "/google.cloud.channel.v1.CloudChannelService/TransferEntitlementsToGoogle",
+    "/google.cloud.channel.v1.CloudChannelService/ListEntitlementChanges",
+    "/google.cloud.channel.v1.CloudChannelService/ListTransferableSkus",
+    "/google.cloud.channel.v1.CloudChannelService/ListTransferableOffers",
+    "/google.cloud.channel.v1.CloudChannelService/LookupOffer",
+    "/google.cloud.channel.v1.CloudChannelService/ListProducts",
+    "/google.cloud.channel.v1.CloudChannelService/ListSkus",
+    "/google.cloud.channel.v1.CloudChannelService/ListOffers",
+    "/google.cloud.channel.v1.CloudChannelService/ListPurchasableSkus",
+    "/google.cloud.channel.v1.CloudChannelService/ListPurchasableOffers",
+    "/google.cloud.channel.v1.CloudChannelService/QueryEligibleBillingAccounts",
+    "/google.cloud.channel.v1.CloudChannelService/ListChannelPartnerLinks",
+    "/google.cloud.channel.v1.CloudChannelService/GetChannelPartnerLink",
+    "/google.cloud.channel.v1.CloudChannelService/CreateChannelPartnerLink",
+    "/google.cloud.channel.v1.CloudChannelService/UpdateChannelPartnerLink",
     "/google.longrunning.Operations/ListOperations",
     "/google.longrunning.Operations/GetOperation",
     "/google.longrunning.Operations/DeleteOperation",
@@ -234,7 +260,7 @@ mod tests {
 
     #[test]
     fn unserved_methods_name_the_rpc() {
-        let resp = unimplemented("/google.cloud.channel.v1.CloudChannelService/ListEntitlements");
+        let resp = unimplemented("/google.cloud.channel.v1.CloudChannelService/ListSkuGroups");
         assert_eq!(
             resp.headers()
                 .get("grpc-status")
@@ -246,7 +272,7 @@ mod tests {
             .get("grpc-message")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        assert!(msg.contains("ListEntitlements"), "{msg}");
+        assert!(msg.contains("ListSkuGroups"), "{msg}");
     }
 
     #[test]
@@ -256,7 +282,7 @@ mod tests {
             assert!(m.contains(*path), "{path} is served but not declared");
         }
         assert!(!served(
-            "/google.cloud.channel.v1.CloudChannelService/ListEntitlements"
+            "/google.cloud.channel.v1.CloudChannelService/ListSkuGroups"
         ));
     }
 }

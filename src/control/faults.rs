@@ -305,7 +305,21 @@ pub fn rest_rpc(family: Family, method: &str, segs: &[&str], verb: Option<&str>)
                 (_, _, Some("customers"), "GET", None) => (ch, "GetCustomer"),
                 (_, _, Some("customers"), "PATCH", None) => (ch, "UpdateCustomer"),
                 (_, _, Some("customers"), "DELETE", None) => (ch, "DeleteCustomer"),
-                _ => return None,
+                (_, _, Some("entitlements"), _, Some("cancel")) => (ch, "CancelEntitlement"),
+                (_, _, _, _, Some(v)) => {
+                    match crate::providers::google::channel::rest_orders::verb_rpc(v) {
+                        Some(m) => (ch, m),
+                        None => return None,
+                    }
+                }
+                (first, last, last_two, m, None) => {
+                    match crate::providers::google::channel::rest_orders::path_rpc(
+                        first, last, last_two, m,
+                    ) {
+                        Some(m) => (ch, m),
+                        None => return None,
+                    }
+                }
             }
         }
         Family::CloudIdentity => {

@@ -144,6 +144,7 @@ tracked! {
         google_customers: world.google.customers => String, Box<Customer>;
         google_consumer_accounts: world.google.consumer_accounts => String, ConsumerAccount;
         google_invitations: world.google.invitations => (String, String), UserInvitation;
+        google_entitlements: world.google.orders.entitlements => String, crate::world::orders::EntitlementRecord;
         scp_organizations: world.scp.organizations => String, scp::Organization;
         scp_landing_zones: world.scp.landing_zones => String, scp::LandingZone;
         scp_units: world.scp.units => String, scp::OrganizationUnit;

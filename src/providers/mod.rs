@@ -232,6 +232,9 @@ pub fn complete_operation(
         google::channel::service::PROVISION_KIND => {
             google::channel::service::complete_provision(st, op, now)
         }
+        k if google::channel::orders::KINDS.contains(&k) => {
+            google::channel::orders::complete_order(st, op, now)
+        }
         scp::service::CREATE_KIND => scp::service::complete_create(st, op, now),
         yandex::service::CREATE_USER_KIND => yandex::service::complete_create_user(st, op, now),
         yandex::service::CREATE_POOL_KIND => yandex::service::complete_create_pool(st, op, now),
@@ -244,6 +247,9 @@ pub fn abort_operation(st: &mut State, op: &Operation, _err: &ApiError, now: Dat
     match op.kind.as_str() {
         google::channel::service::PROVISION_KIND => {
             google::channel::service::abort_provision(st, op)
+        }
+        k if google::channel::orders::KINDS.contains(&k) => {
+            google::channel::orders::abort_order(st, op)
         }
         scp::service::CREATE_KIND => scp::service::abort_create(st, op, now),
         yandex::service::CREATE_USER_KIND | yandex::service::CREATE_POOL_KIND => {

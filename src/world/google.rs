@@ -79,6 +79,9 @@ pub struct CloudIdentity {
     /// The reseller account whose provisionCloudIdentity created it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_by: Option<String>,
+    /// SKUs it holds outside provmock's resellers: what a reseller that imports it may transfer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_skus: Vec<super::orders::HeldSku>,
 }
 
 fn yes() -> bool {
@@ -133,6 +136,12 @@ pub struct ChannelPartnerLink {
     /// The downstream reseller's Cloud Identity id.
     #[serde(default)]
     pub reseller_cloud_identity_id: String,
+    #[serde(default, skip_serializing_if = "super::orders::LinkState::is_active")]
+    pub link_state: super::orders::LinkState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<DateTime<Utc>>,
 }
 
 /// A caller known by its bearer token (strict auth): which reseller accounts and which Cloud Identity customer it
@@ -333,6 +342,8 @@ pub struct GoogleWorld {
     pub invitations: Tracked<(String, String), UserInvitation>,
     /// Every invitation email that would have been sent, oldest first.
     pub invitation_mail: TrackedVec<InvitationMail>,
+    /// The catalog and the customers' entitlements.
+    pub orders: super::orders::OrdersWorld,
 }
 
 impl GoogleWorld {

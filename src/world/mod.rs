@@ -7,6 +7,7 @@
 
 pub mod google;
 pub mod ids;
+pub mod orders;
 pub mod scp;
 pub mod tracked;
 pub mod yandex;
@@ -78,6 +79,12 @@ pub struct GoogleDocument {
     /// Invitation emails that would have been sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invitation_mail: Vec<InvitationMail>,
+    /// Products, SKUs, offers and billing accounts resellers may sell (absent: the embedded default catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<orders::Catalog>,
+    /// Customers' entitlements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entitlements: Vec<orders::EntitlementRecord>,
 }
 
 /// A fixtures problem: where in the document, and what.
@@ -277,6 +284,7 @@ impl World {
             g.put_customer(c.clone());
         }
         load_invitations(&mut g, gd)?;
+        load_orders(&mut g, gd)?;
         let scp = scp::ScpWorld::from_document(&doc.scp).map_err(|(path, p)| problem(path, p))?;
         let yandex = yandex::YandexWorld::from_document(&doc.yandex, strict)
             .map_err(|(path, p)| problem(path, p))?;
@@ -303,6 +311,8 @@ impl World {
                 consumer_accounts: g.consumer_accounts.values().cloned().collect(),
                 user_invitations: g.invitations.values().cloned().collect(),
                 invitation_mail: g.invitation_mail.to_vec(),
+                catalog: (!g.orders.catalog.is_default).then(|| g.orders.catalog.source.clone()),
+                entitlements: g.orders.entitlements.values().cloned().collect(),
             },
             scp: self.scp.to_document(),
             yandex: self.yandex.to_document(),
@@ -373,6 +383,112 @@ fn load_invitations(g: &mut GoogleWorld, gd: &GoogleDocument) -> Result<(), Docu
         }
     }
     g.invitation_mail = gd.invitation_mail.clone().into();
+    Ok(())
+}
+
+/// The catalog (the embedded default when the document has none) and the entitlements: each names a known
+/// customer with a Cloud Identity, an offer of the catalog, parameters within the offer's bounds, and a SKU the
+/// customer holds once.
+fn load_orders(g: &mut GoogleWorld, gd: &GoogleDocument) -> Result<(), DocumentError> {
+    let catalog = match &gd.catalog {
+        Some(c) => c.clone(),
+        None => serde_json::from_str(orders::DEFAULT_CATALOG)
+            .map_err(|e| problem("google.catalog", format!("embedded default catalog: {e}")))?,
+    };
+    let mut catalog = orders::CatalogIndex::load(catalog).map_err(|(path, p)| problem(path, p))?;
+    catalog.is_default = gd.catalog.is_none();
+    let mut skus = BTreeSet::new();
+    for (i, r) in gd.entitlements.iter().enumerate() {
+        let base = format!("google.entitlements[{i}].entitlement");
+        let name = &r.entitlement.name;
+        let customer = orders::customer_of_entitlement(name).ok_or_else(|| {
+            problem(
+                format!("{base}.name"),
+                format!("`{name}` is not accounts/{{a}}/customers/{{c}}/entitlements/{{e}}"),
+            )
+        })?;
+        let c = g.customers.get(customer).ok_or_else(|| {
+            problem(
+                format!("{base}.name"),
+                format!("unknown customer `{customer}`"),
+            )
+        })?;
+        if c.cloud_identity_id.is_none() {
+            return Err(problem(
+                format!("{base}.name"),
+                format!(
+                    "customer `{customer}` has no Cloud Identity, so it cannot hold entitlements"
+                ),
+            ));
+        }
+        if g.orders.entitlements.contains_key(name) {
+            return Err(problem(
+                format!("{base}.name"),
+                format!("duplicate entitlement `{name}`"),
+            ));
+        }
+        let account = customer_account(customer).unwrap_or("");
+        let offer = match orders::offer_id(&r.entitlement.offer) {
+            Some(id) if r.entitlement.offer == format!("accounts/{account}/offers/{id}") => {
+                catalog.offer_for(account, id)
+            }
+            _ => None,
+        }
+        .ok_or_else(|| {
+            problem(
+                format!("{base}.offer"),
+                format!(
+                    "`{}` is not an offer of the catalog for `accounts/{account}`",
+                    r.entitlement.offer
+                ),
+            )
+        })?;
+        let sku = offer
+            .sku
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        if r.sku() != sku {
+            return Err(problem(
+                format!("{base}.provisionedService"),
+                format!(
+                    "names SKU `{}`, but offer `{}` sells `{sku}`",
+                    r.sku(),
+                    offer.name
+                ),
+            ));
+        }
+        if !skus.insert((customer.to_string(), sku.clone())) {
+            return Err(problem(
+                format!("{base}.offer"),
+                format!("customer `{customer}` already holds SKU `{sku}`"),
+            ));
+        }
+        orders::check_parameters(
+            &offer,
+            &r.entitlement.parameters,
+            &format!("{base}.parameters"),
+            true,
+        )
+        .map_err(|(path, p)| problem(path, p))?;
+        g.orders.entitlements.insert(name.clone(), r.clone());
+    }
+    for (id, ci) in g.identities.iter() {
+        for (j, h) in ci.held_skus.iter().enumerate() {
+            if !catalog.skus.contains_key(&h.sku) {
+                let i = gd
+                    .cloud_identities
+                    .iter()
+                    .position(|c| &c.id == id)
+                    .unwrap_or(0);
+                return Err(problem(
+                    format!("google.cloud_identities[{i}].held_skus[{j}].sku"),
+                    format!("unknown SKU `{}`", h.sku),
+                ));
+            }
+        }
+    }
+    g.orders.catalog = std::sync::Arc::new(catalog);
     Ok(())
 }
 

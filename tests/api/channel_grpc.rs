@@ -423,7 +423,7 @@ async fn unserved_rpcs_are_unimplemented_naming_the_rpc() {
     let mut grpc = tonic::client::Grpc::new(channel(&app).await);
     grpc.ready().await.expect("ready");
     let path = http::uri::PathAndQuery::from_static(
-        "/google.cloud.channel.v1.CloudChannelService/ListEntitlements",
+        "/google.cloud.channel.v1.CloudChannelService/ListSkuGroups",
     );
     let codec = tonic_prost::ProstCodec::<pb::GetCustomerRequest, pb::Customer>::default();
     let err = grpc
@@ -435,9 +435,5 @@ async fn unserved_rpcs_are_unimplemented_naming_the_rpc() {
         .await
         .expect_err("not served");
     assert_eq!(err.code(), tonic::Code::Unimplemented);
-    assert!(
-        err.message().contains("ListEntitlements"),
-        "{}",
-        err.message()
-    );
+    assert!(err.message().contains("ListSkuGroups"), "{}", err.message());
 }

@@ -872,7 +872,7 @@ async fn declared_but_unserved_rpcs_answer_unimplemented_naming_the_rpc() {
     let app = spawn_app().await;
     let (headers, _, trailers) = h2_call(
         app.server.addr(),
-        "/google.cloud.channel.v1.CloudChannelService/ListEntitlements",
+        "/google.cloud.channel.v1.CloudChannelService/ListSkuGroups",
         &[],
     )
     .await;
@@ -882,7 +882,7 @@ async fn declared_but_unserved_rpcs_answer_unimplemented_naming_the_rpc() {
         .get("grpc-message")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    assert!(msg.contains("ListEntitlements"), "{msg}");
+    assert!(msg.contains("ListSkuGroups"), "{msg}");
 }
 
 // ---- SCP Organization versions ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 mod channel_errors;
 mod channel_grpc;
+mod channel_orders;
 mod channel_rest;
 mod cloudidentity;
 mod control;

@@ -82,6 +82,10 @@ pub fn any_proto(a: &AnyJson) -> Option<pbjson_types::Any> {
     match a.type_name.as_str() {
         "google.cloud.channel.v1.Customer" => pack::<chpb::Customer>(a),
         "google.cloud.channel.v1.OperationMetadata" => pack::<chpb::OperationMetadata>(a),
+        "google.cloud.channel.v1.Entitlement" => pack::<chpb::Entitlement>(a),
+        "google.cloud.channel.v1.TransferEntitlementsResponse" => {
+            pack::<chpb::TransferEntitlementsResponse>(a)
+        }
         "google.protobuf.Empty" => Some(any("google.protobuf.Empty", &())),
         _ => None,
     }

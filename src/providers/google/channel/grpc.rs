@@ -3,7 +3,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::service;
+use super::{catalog, orders, partner_links, service};
 use crate::app::App;
 use crate::error::ApiResult;
 use crate::family::Family;
@@ -87,6 +87,258 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
             service::provision_cloud_identity(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
         )
+    }
+    // The order side: catalog, entitlements, transfers, channel partner links.
+    async fn list_entitlements(
+        &self,
+        req: Request<pb::ListEntitlementsRequest>,
+    ) -> Result<Response<pb::ListEntitlementsResponse>, Status> {
+        let c = caller(&req);
+        reply(orders::list_entitlements(&self.0, &c, req.into_inner()))
+    }
+    async fn get_entitlement(
+        &self,
+        req: Request<pb::GetEntitlementRequest>,
+    ) -> Result<Response<pb::Entitlement>, Status> {
+        let c = caller(&req);
+        reply(orders::get_entitlement(&self.0, &c, req.into_inner()))
+    }
+    async fn create_entitlement(
+        &self,
+        req: Request<pb::CreateEntitlementRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::create_entitlement(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn change_parameters(
+        &self,
+        req: Request<pb::ChangeParametersRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::change_parameters(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn change_renewal_settings(
+        &self,
+        req: Request<pb::ChangeRenewalSettingsRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::change_renewal_settings(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn change_offer(
+        &self,
+        req: Request<pb::ChangeOfferRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::change_offer(&self.0, &c, req.into_inner()).map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn start_paid_service(
+        &self,
+        req: Request<pb::StartPaidServiceRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::start_paid_service(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn suspend_entitlement(
+        &self,
+        req: Request<pb::SuspendEntitlementRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::suspend_entitlement(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn activate_entitlement(
+        &self,
+        req: Request<pb::ActivateEntitlementRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::activate_entitlement(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn cancel_entitlement(
+        &self,
+        req: Request<pb::CancelEntitlementRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::cancel_entitlement(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn transfer_entitlements(
+        &self,
+        req: Request<pb::TransferEntitlementsRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::transfer_entitlements(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn transfer_entitlements_to_google(
+        &self,
+        req: Request<pb::TransferEntitlementsToGoogleRequest>,
+    ) -> Result<Response<lro_pb::Operation>, Status> {
+        let c = caller(&req);
+        reply(
+            orders::transfer_entitlements_to_google(&self.0, &c, req.into_inner())
+                .map(|op| lro::operation_proto(&op)),
+        )
+    }
+    async fn list_entitlement_changes(
+        &self,
+        req: Request<pb::ListEntitlementChangesRequest>,
+    ) -> Result<Response<pb::ListEntitlementChangesResponse>, Status> {
+        let c = caller(&req);
+        reply(orders::list_entitlement_changes(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn list_transferable_skus(
+        &self,
+        req: Request<pb::ListTransferableSkusRequest>,
+    ) -> Result<Response<pb::ListTransferableSkusResponse>, Status> {
+        let c = caller(&req);
+        reply(catalog::list_transferable_skus(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn list_transferable_offers(
+        &self,
+        req: Request<pb::ListTransferableOffersRequest>,
+    ) -> Result<Response<pb::ListTransferableOffersResponse>, Status> {
+        let c = caller(&req);
+        reply(catalog::list_transferable_offers(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn lookup_offer(
+        &self,
+        req: Request<pb::LookupOfferRequest>,
+    ) -> Result<Response<pb::Offer>, Status> {
+        let c = caller(&req);
+        reply(catalog::lookup_offer(&self.0, &c, req.into_inner()))
+    }
+    async fn list_products(
+        &self,
+        req: Request<pb::ListProductsRequest>,
+    ) -> Result<Response<pb::ListProductsResponse>, Status> {
+        let c = caller(&req);
+        reply(catalog::list_products(&self.0, &c, req.into_inner()))
+    }
+    async fn list_skus(
+        &self,
+        req: Request<pb::ListSkusRequest>,
+    ) -> Result<Response<pb::ListSkusResponse>, Status> {
+        let c = caller(&req);
+        reply(catalog::list_skus(&self.0, &c, req.into_inner()))
+    }
+    async fn list_offers(
+        &self,
+        req: Request<pb::ListOffersRequest>,
+    ) -> Result<Response<pb::ListOffersResponse>, Status> {
+        let c = caller(&req);
+        reply(catalog::list_offers(&self.0, &c, req.into_inner()))
+    }
+    async fn list_purchasable_skus(
+        &self,
+        req: Request<pb::ListPurchasableSkusRequest>,
+    ) -> Result<Response<pb::ListPurchasableSkusResponse>, Status> {
+        let c = caller(&req);
+        reply(catalog::list_purchasable_skus(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn list_purchasable_offers(
+        &self,
+        req: Request<pb::ListPurchasableOffersRequest>,
+    ) -> Result<Response<pb::ListPurchasableOffersResponse>, Status> {
+        let c = caller(&req);
+        reply(catalog::list_purchasable_offers(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn query_eligible_billing_accounts(
+        &self,
+        req: Request<pb::QueryEligibleBillingAccountsRequest>,
+    ) -> Result<Response<pb::QueryEligibleBillingAccountsResponse>, Status> {
+        let c = caller(&req);
+        reply(catalog::query_eligible_billing_accounts(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn list_channel_partner_links(
+        &self,
+        req: Request<pb::ListChannelPartnerLinksRequest>,
+    ) -> Result<Response<pb::ListChannelPartnerLinksResponse>, Status> {
+        let c = caller(&req);
+        reply(partner_links::list_channel_partner_links(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn get_channel_partner_link(
+        &self,
+        req: Request<pb::GetChannelPartnerLinkRequest>,
+    ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
+        let c = caller(&req);
+        reply(partner_links::get_channel_partner_link(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn create_channel_partner_link(
+        &self,
+        req: Request<pb::CreateChannelPartnerLinkRequest>,
+    ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
+        let c = caller(&req);
+        reply(partner_links::create_channel_partner_link(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
+    }
+    async fn update_channel_partner_link(
+        &self,
+        req: Request<pb::UpdateChannelPartnerLinkRequest>,
+    ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
+        let c = caller(&req);
+        reply(partner_links::update_channel_partner_link(
+            &self.0,
+            &c,
+            req.into_inner(),
+        ))
     }
 }
 

@@ -1,6 +1,11 @@
-//! Google Cloud Channel: customers, import, provisionCloudIdentity, checkCloudIdentityAccountsExist, operations.
+//! Google Cloud Channel: customers, import, provisionCloudIdentity, checkCloudIdentityAccountsExist, operations;
+//! the catalog, entitlements and their transfers, and channel partner links.
 
+pub mod catalog;
 pub mod filter;
 pub mod grpc;
+pub mod orders;
+pub mod partner_links;
 pub mod rest;
+pub mod rest_orders;
 pub mod service;

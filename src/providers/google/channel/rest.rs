@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::google::{JsonBody, Version, lro, parse_body, to_json};
-use crate::providers::{RestRequest, method_not_allowed, route_not_found};
+use crate::providers::{RestRequest, method_not_allowed};
 
 pub fn route(r: &RestRequest, version: Version) -> ApiResult<JsonBody> {
     let segs = r.path.segs();
@@ -182,6 +182,6 @@ pub fn route(r: &RestRequest, version: Version) -> ApiResult<JsonBody> {
             lro::cancel_operation(app, caller, &rest.join("/"))?;
             Ok(json!({}).into())
         }
-        _ => Err(route_not_found(r)),
+        _ => super::rest_orders::route(r, version),
     }
 }

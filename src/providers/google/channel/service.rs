@@ -64,7 +64,7 @@ impl Parent {
     }
 }
 
-fn valid_id(s: &str) -> bool {
+pub(crate) fn valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()
@@ -72,7 +72,7 @@ fn valid_id(s: &str) -> bool {
 }
 
 /// Splits `…/customers/{c}` into its parent and checks the id.
-fn parse_customer_name(name: &str, field: &str) -> ApiResult<Parent> {
+pub(crate) fn parse_customer_name(name: &str, field: &str) -> ApiResult<Parent> {
     let bad = || {
         ApiError::invalid_field(
             field,
@@ -87,7 +87,7 @@ fn parse_customer_name(name: &str, field: &str) -> ApiResult<Parent> {
 }
 
 /// Strict auth: the caller's token must belong to a principal of this reseller account.
-fn authorize(app: &App, caller: &Caller, account: &str) -> ApiResult<()> {
+pub(crate) fn authorize(app: &App, caller: &Caller, account: &str) -> ApiResult<()> {
     if app.config.auth != AuthMode::Strict {
         return Ok(());
     }
@@ -116,7 +116,7 @@ pub fn accounts_of_caller(app: &App, caller: &Caller) -> ApiResult<Option<Vec<St
 }
 
 /// The reseller account id of a customer name (`accounts/{a}/customers/{c}` → `a`).
-fn account_of(customer: &str) -> &str {
+pub(crate) fn account_of(customer: &str) -> &str {
     customer
         .strip_prefix("accounts/")
         .and_then(|rest| rest.split('/').next())
@@ -140,7 +140,7 @@ fn principal<'a>(
 }
 
 /// In a strict world the account (and link) must exist; a permissive world accepts any as empty.
-fn check_parent_exists(st: &State, parent: &Parent) -> ApiResult<()> {
+pub(crate) fn check_parent_exists(st: &State, parent: &Parent) -> ApiResult<()> {
     if !st.world.strict {
         return Ok(());
     }
@@ -200,7 +200,7 @@ fn email_domain(e: &str) -> &str {
     e.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
 }
 
-fn check_len(field: &str, v: &str) -> ApiResult<()> {
+pub(crate) fn check_len(field: &str, v: &str) -> ApiResult<()> {
     if v.chars().count() > MAX_TEXT {
         return Err(ApiError::invalid_field(
             field,
@@ -360,7 +360,7 @@ pub fn customer_proto(g: &GoogleWorld, c: &Customer) -> pb::Customer {
     }
 }
 
-fn customer_not_found(name: &str) -> ApiError {
+pub(crate) fn customer_not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("customer `{name}` not found")).with_reason("CUSTOMER_NOT_FOUND")
 }
 
@@ -709,6 +709,17 @@ pub fn delete_customer(
             "a Cloud Identity is being provisioned",
         ));
     }
+    if let Some((e, _)) = st.world.google.orders.of_customer(&req.name).next() {
+        return Err(ApiError::failed_precondition(format!(
+            "customer `{}` still has entitlement `{e}`; cancel or transfer its entitlements first",
+            req.name
+        ))
+        .with_precondition(
+            "ENTITLEMENTS_EXIST",
+            req.name.clone(),
+            "the customer has entitlements",
+        ));
+    }
     st.world.google.remove_customer(&req.name);
     Ok(())
 }
@@ -1036,7 +1047,7 @@ fn check_directory_free(g: &GoogleWorld, domain: &str, admin: &str) -> ApiResult
     Ok(())
 }
 
-fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
+pub(crate) fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
     crate::providers::google::proto_json(v)
 }
 
@@ -1096,6 +1107,7 @@ pub fn complete_provision(
         auth_token_sha256: None,
         authorized_accounts: BTreeSet::from([account.clone()]),
         provisioned_by: Some(account),
+        held_skus: Vec::new(),
     });
     let linked = Customer {
         cloud_identity_id: Some(id),
@@ -1126,7 +1138,7 @@ pub fn abort_provision(st: &mut State, op: &Operation) {
     }
 }
 
-fn customer_account_ref(name: &str) -> String {
+pub(crate) fn customer_account_ref(name: &str) -> String {
     crate::world::customer_account(name)
         .map(|a| format!("accounts/{a}"))
         .unwrap_or_default()
