@@ -87,8 +87,8 @@ def rounds(files):
 
 
 def fill_numbers(path):
-    """bench-fill's `OK ERR SECONDS`."""
-    ok, err, secs = open(path).read().split()
+    """bench-fill's `OK ERR SECONDS` (then P99_MS)."""
+    ok, err, secs = open(path).read().split()[:3]
     return int(ok), int(err), float(secs)
 
 
@@ -100,49 +100,227 @@ def probe(url):
     return page["customers"][0]["name"], page["nextPageToken"]
 
 
+def listening(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def fixtures(n, out):
+    """The default world plus n unmanaged consumer accounts bench{i}@altostrat.com (NOT_YET_SENT invitations of
+    Cloud Identity C00000000, whose domain that is)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "fixtures", "default.json")) as f:
+        doc = json.load(f)
+    doc["google"]["consumer_accounts"] += [
+        {"email": f"bench{i}@altostrat.com", "create_time": "2026-01-02T00:00:00Z"} for i in range(n)]
+    with open(out, "w") as f:
+        json.dump(doc, f)
+
+
+def http(method, url, header="", body=None):
+    """One loopback HTTP call: (status, body bytes)."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, method=method, data=body.encode() if body is not None else None)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    if header:
+        k, v = header.split(":", 1)
+        req.add_header(k.strip(), v.strip())
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def dig(doc, path):
+    for part in path.split("."):
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def h2load_numbers(path):
+    """Requests/s, p99 (ms, from h2load's --log-file), errors and DATA bytes per 2xx response."""
+    text = open(path).read()
+    rps, ok, data, errors = 0.0, 0, 0, 0
+    for line in text.splitlines():
+        parts = line.replace(",", "").split()
+        if line.startswith("finished in"):
+            rps = float(parts[3])
+        elif line.startswith("requests:"):
+            done, ok_all = int(parts[5]), int(parts[7])
+            errors += done - ok_all + int(parts[9]) + int(parts[11]) + int(parts[13])
+        elif line.startswith("status codes:"):
+            ok = int(parts[2])
+            errors += int(parts[4]) + int(parts[6]) + int(parts[8])
+        elif line.startswith("traffic:"):
+            data = int(line.split("(")[-1].split(")")[0])
+    times = []
+    try:
+        with open(path + ".log") as f:
+            for line in f:
+                cols = line.split()
+                if len(cols) >= 3:
+                    times.append(int(cols[2]))
+    except OSError:
+        pass
+    times.sort()
+    p99 = times[(len(times) - 1) * 99 // 100] / 1000 if times else 0.0
+    return rps, p99, errors, (data / ok if ok else 0.0)
+
+
+def wrk_errors(text):
+    n = 0
+    for line in text.splitlines():
+        if "Non-2xx or 3xx responses:" in line:
+            n += int(line.split()[-1])
+        if line.strip().startswith("Socket errors:"):
+            n += sum(int(x.strip(", ").split()[-1]) for x in line.split(":", 1)[1].split(","))
+    return n
+
+
+def record_round(path, family, kind, name, tool, file, expected=None):
+    """One round of one path on one server: requests/s, p99 and errors, appended to the results."""
+    if tool == "wrk":
+        text = open(file).read()
+        rps, p99 = wrk_numbers(text)
+        errors, note = wrk_errors(text), ""
+    elif tool == "h2load":
+        rps, p99, errors, per = h2load_numbers(file)
+        note = ""
+        # every answer of a path is the same message: a different size means some were errors (grpc-status
+        # travels in trailers, and h2load counts HTTP 2xx only)
+        if expected and abs(per - float(expected)) > 0.01 * float(expected):
+            note = f"DATA {per:.0f} B per response, expected {float(expected):.0f}"
+            errors = max(errors, 1)
+    else:
+        ok, err, secs, p99 = open(file).read().split()
+        rps, p99, errors, note = int(ok) / float(secs), float(p99), int(err), ""
+    r = load(path)
+    e = r.setdefault("paths", {}).setdefault(family, {}).setdefault(kind, {"tool": tool}).setdefault(
+        name, {"rounds": [], "errors": 0, "notes": []})
+    e["rounds"].append([rps, p99])
+    e["errors"] += errors
+    if note:
+        e["notes"].append(note)
+    save(path, r)
+    if errors:
+        print(f"   WARNING: {family} {kind} on {name}: {errors} errors {note}", file=sys.stderr)
+    return rps
+
+
+
 def fmt(v):
     return f"{v:.1f}" if isinstance(v, float) else str(v)
 
 
+FAMILIES = [
+    ("channel", "Google Cloud Channel", "customers", [
+        ("rest-create", "REST `POST /v1/accounts/C07654321/customers`"),
+        ("rest-get", "REST `GET /v1/accounts/C01234567/customers/S0NEWCUSTOMER1`"),
+        ("rest-list", "REST list, the page after the first (`pageSize=50`, page token)"),
+        ("grpc-create", "gRPC `CreateCustomer`"),
+        ("grpc-get", "gRPC `GetCustomer`"),
+        ("grpc-list", "gRPC `ListCustomers`, the page after the first (`page_size=50`)"),
+    ]),
+    ("cloudidentity", "Google Cloud Identity", "consumer accounts, each sent an invitation", [
+        ("send", "`POST /v1/customers/C00000000/userinvitations/{email}:send`"),
+        ("list", "invitation list, the page after the first (`pageSize=100`, page token)"),
+    ]),
+    ("scp", "Samsung SCP", "accounts", [
+        ("create", "`POST /v1/accounts`"),
+        ("get", "`GET /v1/organization-accounts/{id}`"),
+        ("list", "`GET /v1/organization-accounts?size=50&page=1`"),
+    ]),
+    ("yandex", "Yandex IdP", "users", [
+        ("rest-create", "REST `POST /organization-manager/v1/idp/users`"),
+        ("grpc-create", "gRPC `UserService/Create`"),
+        ("get", "REST `GET /organization-manager/v1/idp/users/{id}`"),
+        ("op-get", "REST `GET /operations/{id}`"),
+    ]),
+]
+TOOLS = {"wrk": "wrk", "h2load": "h2load", "fill": "bench-fill (h2c)"}
+
+
+def med(rounds, i):
+    return statistics.median(x[i] for x in rounds) if rounds else 0.0
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
 def report(r, out_path):
     m = r["meta"]
-    rows = [
-        ("start-up to first answer (median of 10), ms", "startup_ms", 20.0),
-        ("idle RSS, MB", "idle_rss_mb", 15.0),
-        ("RSS after " + f"{int(m['creates']):_}".replace("_", " ") + " creates, MB", "rss_100k_mb", None),
-        ("GET requests/s", "get_rps", 0.7),
-        ("GET p99, ms", "get_p99_ms", None),
-        ("create requests/s", "create_rps", 0.7),
-        ("create p99, ms", "create_p99_ms", None),
-    ]
+    n = int(m["creates"])
     out = [
-        f"connections: {int(m['connections'])}, wrk threads: {int(m['threads'])}, {int(m['duration'])} s per "
-        f"throughput run, {int(m['rounds'])} alternating rounds (the tables show each metric's median), on "
-        f"{os.cpu_count()} cores shared by the load generator and the servers",
+        f"{int(m['duration'])} s per throughput run, {int(m['rounds'])} alternating rounds per path (each table shows "
+        f"the medians; every round is listed below it), {int(m['connections'])} connections, {int(m['threads'])} "
+        f"load-generator threads, on {os.cpu_count()} cores shared by the load generators and the servers. "
+        "Baselines: bare axum for REST, bare tonic for gRPC (`bench/baseline/`).",
         "",
         "| metric | provmock | baseline (bare axum) | provmock / baseline | target |",
         "|---|---|---|---|---|",
     ]
-    for label, key, target in rows:
+    for label, key, target in [("start-up to first answer (median of 10), ms", "startup_ms", 10.0),
+                               ("idle RSS, MB", "idle_rss_mb", 10.0)]:
         p, b = r["provmock"][key], r["baseline"][key]
-        ratio = p / b if b else float("nan")
-        verdict = ""
-        if target is not None:
-            if key.endswith("_rps"):
-                verdict = f"≥ {target} × baseline: {'PASS' if ratio >= target else 'MISS'}"
-            else:
-                verdict = f"< {target}: {'PASS' if p < target else 'MISS'}"
-        out.append(f"| {label} | {p:.1f} | {b:.1f} | {ratio:.2f} | {verdict} |")
-    out += ["", "Every round (requests/s, p99 ms):", ""]
-    for name in ("provmock", "baseline"):
-        for kind in ("get", "create"):
-            each = r["rounds"][name][kind]
-            out.append(f"- {name} {kind}: " + ", ".join(f"{rps:.0f}/s {p99:.1f} ms" for rps, p99 in each))
+        out.append(f"| {label} | {p:.1f} | {b:.1f} | {p / b if b else float('nan'):.2f} | "
+                   f"< {target:g}: {verdict(p < target)} |")
+    if "baseline_grpc" in r:
+        out.append(f"| idle RSS of the bare tonic baseline, MB | | {r['baseline_grpc']['idle_rss_mb']:.1f} | | |")
+    misses = []
+    for fam, title, objects, paths in FAMILIES:
+        fr = r.get("paths", {}).get(fam, {})
+        out += ["", f"### {title}", "",
+                "| path | load generator | provmock req/s | baseline req/s | provmock / baseline | target | "
+                "p99 ms, provmock / baseline | response bytes, provmock / baseline | errors |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        rounds_lines = []
+        for kind, label in paths:
+            e = fr.get(kind)
+            if not e or "provmock" not in e or "baseline" not in e:
+                out.append(f"| {label} | | not measured | | | | | | |")
+                continue
+            p, b = e["provmock"], e["baseline"]
+            pr, br = med(p["rounds"], 0), med(b["rounds"], 0)
+            ratio = pr / br if br else float("nan")
+            ok = ratio >= 0.9
+            if not ok:
+                misses.append(f"{title}: {kind}")
+            by = r.get("bytes", {}).get(fam, {}).get(kind, {})
+            errs = "none" if not p["errors"] + b["errors"] else f"{p['errors']} / {b['errors']} ERRORS"
+            out.append(
+                f"| {label} | {TOOLS.get(e['tool'], e['tool'])} | {pr:.0f} | {br:.0f} | {ratio:.2f} | "
+                f"≥ 0.9: {verdict(ok)} | {med(p['rounds'], 1):.1f} / {med(b['rounds'], 1):.1f} | "
+                f"{by.get('provmock', '–')} / {by.get('baseline', '–')} | {errs} |")
+            for name, x in (("provmock", p), ("baseline", b)):
+                rounds_lines.append(f"- {kind}, {name}: " + ", ".join(f"{a:.0f}/s {q:.1f} ms" for a, q in x["rounds"])
+                                    + ("" if not x["notes"] else " (" + "; ".join(x["notes"]) + ")"))
+        rs = r.get("rss", {}).get(fam, {})
+        if "provmock" in rs and "baseline" in rs:
+            per = {k: (v["after"] - v["idle"]) * 100_000 / v["n"] for k, v in rs.items()}
+            ratio = per["provmock"] / per["baseline"] if per["baseline"] > 0 else float("nan")
+            if not ratio <= 1.5:
+                misses.append(f"{title}: RSS per object")
+            out.append(
+                f"| RSS per 100 000 {objects}, MB (RSS after {rs['provmock']['n']:,} minus idle, scaled; "
+                f"provmock {rs['provmock']['after']:.1f} MB, baseline {rs['baseline']['after']:.1f} MB) | "
+                f"bench-fill | {per['provmock']:.1f} | {per['baseline']:.1f} | {ratio:.2f} | "
+                f"≤ 1.5: {verdict(ratio <= 1.5)} | | | |")
+        out += ["", "Every round (requests/s, p99):", ""] + rounds_lines
+    out += ["", "Paths or memory below target: " + (", ".join(misses) if misses else "none")]
     small, large = str(int(m["small"])), str(int(m["large"]))
     s, l = r["scale"][small], r["scale"][large]
     out += [
         "",
-        f"provmock as its store grows: {int(m['small']):,} vs {int(m['large']):,} customers stored "
+        "### Channel: provmock as its store grows",
+        "",
+        f"{int(m['small']):,} vs {int(m['large']):,} customers stored "
         "(GET one of them; list the page after the first, pageSize=50, through its page token; 20 000 creates)",
         "",
         f"| metric | {int(m['small']):,} stored | {int(m['large']):,} stored | ratio |",
@@ -160,7 +338,9 @@ def report(r, out_path):
         ratio = d / mem if mem else float("nan")
         out += [
             "",
-            "Durable creates: `--data-dir` vs in memory, 16 clients (group commit; every response waits for its fsync)",
+            "### Durable creates",
+            "",
+            "`--data-dir` vs in memory, 16 clients (group commit; every response waits for its fsync)",
             "",
             "| metric | --data-dir | in memory | ratio | target |",
             "|---|---|---|---|---|",
@@ -187,6 +367,48 @@ if __name__ == "__main__":
             if time.time() - t0 > 10:
                 sys.exit(1)
             time.sleep(0.01)
+    elif cmd == "listening":
+        port, t0 = int(args[0]), time.time()
+        while not listening(port):
+            if time.time() - t0 > 10:
+                sys.exit(1)
+            time.sleep(0.01)
+    elif cmd == "fixtures":
+        fixtures(int(args[0]), args[1])
+    elif cmd == "jget" or cmd == "jpost":
+        # jget URL HEADER FIELD... / jpost URL HEADER BODY FIELD...: fields of a JSON answer, space-separated
+        url, header = args[0], args[1]
+        body, fields = (args[2], args[3:]) if cmd == "jpost" else (None, args[2:])
+        status, data = http("POST" if body is not None else "GET", url, header, body)
+        if not 200 <= status < 300:
+            sys.exit(f"measure.py: {url} answered {status}: {data[:300]!r}")
+        doc = json.loads(data)
+        import urllib.parse
+        print(*(urllib.parse.quote(str(dig(doc, f[:-2])), safe="") if f.endswith("|q") else dig(doc, f)
+                for f in fields))
+    elif cmd == "size":
+        # size R FAMILY KIND NAME URL HEADER: the answer's body length, recorded; a non-2xx answer stops the run
+        path, family, kind, name, url, header = args
+        status, data = http("GET", url, header)
+        if not 200 <= status < 300:
+            sys.exit(f"measure.py: {url} answered {status}: {data[:300]!r}")
+        r = load(path)
+        r.setdefault("bytes", {}).setdefault(family, {}).setdefault(kind, {})[name] = len(data)
+        save(path, r)
+    elif cmd == "bytes":
+        path, family, kind, name, n = args
+        r = load(path)
+        r.setdefault("bytes", {}).setdefault(family, {}).setdefault(kind, {})[name] = int(n)
+        save(path, r)
+    elif cmd == "round":
+        # round R FAMILY KIND NAME TOOL FILE [EXPECTED_DATA_BYTES]
+        rps = record_round(*args)
+        print(f"   {args[3]}: {rps:.0f}/s")
+    elif cmd == "rss100k":
+        path, family, name, idle, after, n = args
+        r = load(path)
+        r.setdefault("rss", {}).setdefault(family, {})[name] = {"idle": float(idle), "after": float(after), "n": int(n)}
+        save(path, r)
     elif cmd == "rss":
         print(f"{rss_mb(int(args[0])):.1f}")
     elif cmd == "put":
