@@ -138,18 +138,28 @@ impl ScpWorld {
                     .remove(&(old.organization_id.clone(), old.email.to_lowercase()));
             }
         }
-        self.names.insert(
+        Self::index(&mut self.names, &mut self.emails, &mut self.by_created, &a);
+        self.accounts.insert(a.id.clone(), a);
+    }
+
+    /// Adds an account to the name, email and creation-order indexes.
+    fn index(
+        names: &mut HashMap<(String, String), String>,
+        emails: &mut HashMap<(String, String), String>,
+        by_created: &mut BTreeSet<(DateTime<Utc>, String)>,
+        a: &Account,
+    ) {
+        names.insert(
             (a.organization_id.clone(), a.name.to_lowercase()),
             a.id.clone(),
         );
         if !a.email.is_empty() {
-            self.emails.insert(
+            emails.insert(
                 (a.organization_id.clone(), a.email.to_lowercase()),
                 a.id.clone(),
             );
         }
-        self.by_created.insert((a.created_at, a.id.clone()));
-        self.accounts.insert(a.id.clone(), a);
+        by_created.insert((a.created_at, a.id.clone()));
     }
 
     /// Accounts in creation order (oldest first; `.rev()` for newest first).
@@ -159,23 +169,13 @@ impl ScpWorld {
             .filter_map(|(_, id)| self.accounts.get(id))
     }
 
-    /// Rebuilds the name and email indexes from the accounts.
+    /// Rebuilds the name, email and creation-order indexes from the accounts.
     pub fn reindex(&mut self) {
         self.names.clear();
         self.emails.clear();
         self.by_created.clear();
         for a in self.accounts.values() {
-            self.by_created.insert((a.created_at, a.id.clone()));
-            self.names.insert(
-                (a.organization_id.clone(), a.name.to_lowercase()),
-                a.id.clone(),
-            );
-            if !a.email.is_empty() {
-                self.emails.insert(
-                    (a.organization_id.clone(), a.email.to_lowercase()),
-                    a.id.clone(),
-                );
-            }
+            Self::index(&mut self.names, &mut self.emails, &mut self.by_created, a);
         }
     }
 
