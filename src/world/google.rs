@@ -465,8 +465,20 @@ impl GoogleWorld {
         keep: impl Fn(&UserInvitation) -> bool,
     ) -> (Vec<UserInvitation>, bool) {
         use std::ops::Bound::{Excluded, Included};
-        let want = limit.saturating_add(1);
-        let mut found: Vec<UserInvitation> = Vec::new();
+        type Source<'a> =
+            std::iter::Peekable<Box<dyn Iterator<Item = (String, Option<UserInvitation>)> + 'a>>;
+        fn ordered<'a, T: DoubleEndedIterator<Item = (String, Option<UserInvitation>)> + 'a>(
+            it: T,
+            descending: bool,
+        ) -> Source<'a> {
+            let b: Box<dyn Iterator<Item = (String, Option<UserInvitation>)> + 'a> = if descending {
+                Box::new(it.rev())
+            } else {
+                Box::new(it)
+            };
+            b.peekable()
+        }
+        let mut sources: Vec<Source<'_>> = Vec::new();
         // The records: the keys (customer, e) lie between (customer, "") and (customer + "\0", "").
         let first = (customer.to_string(), String::new());
         let beyond = (format!("{customer}\0"), String::new());
@@ -481,20 +493,14 @@ impl GoogleWorld {
                 Excluded(beyond),
             ),
         };
-        let records = self
-            .invitations
-            .range((start, end))
-            .map(|(_, inv)| inv.clone());
-        let pick = |it: &mut dyn Iterator<Item = UserInvitation>,
-                    found: &mut Vec<UserInvitation>| {
-            found.extend(it.filter(|i| keep(i)).take(want));
-        };
-        if descending {
-            pick(&mut records.rev(), &mut found);
-        } else {
-            pick(&mut { records }, &mut found);
-        }
-        // The derived ones, one range per verified domain.
+        sources.push(ordered(
+            self.invitations
+                .range((start, end))
+                .map(|((_, e), inv)| (e.clone(), Some(inv.clone()))),
+            descending,
+        ));
+        // The derived ones, one range per verified domain; an account that is managed or has a record yields its
+        // email only (the record, if any, comes from the first source at the same place).
         if let Some(ci) = self.identities.get(customer) {
             let mut domains: Vec<String> =
                 ci.verified_domains().map(str::to_ascii_lowercase).collect();
@@ -508,30 +514,45 @@ impl GoogleWorld {
                     Some(a) if descending => (first, Excluded((d.clone(), a.to_string()))),
                     Some(a) => (Excluded((d.clone(), a.to_string())), beyond),
                 };
-                let range = self
-                    .consumer_domain_index
-                    .range((start, end))
-                    .filter(|(dom, _)| *dom == d);
-                let derive = |(_, email): &(String, String)| {
-                    let a = self.consumer_accounts.get(email)?;
-                    let free = !a.managed
-                        && !self
-                            .invitations
-                            .contains_key(&(customer.to_string(), email.clone()));
-                    free.then(|| derived_invitation(customer, a))
+                let derive = move |(_, email): &(String, String)| {
+                    let inv = self.consumer_accounts.get(email).and_then(|a| {
+                        let free = !a.managed
+                            && !self
+                                .invitations
+                                .contains_key(&(customer.to_string(), email.clone()));
+                        free.then(|| derived_invitation(customer, a))
+                    });
+                    (email.clone(), inv)
                 };
-                if descending {
-                    let mut it = range.rev().filter_map(derive);
-                    pick(&mut it, &mut found);
-                } else {
-                    let mut it = range.filter_map(derive);
-                    pick(&mut it, &mut found);
-                }
+                sources.push(ordered(
+                    self.consumer_domain_index.range((start, end)).map(derive),
+                    descending,
+                ));
             }
         }
-        found.sort_by(|a, b| a.email.cmp(&b.email));
-        if descending {
-            found.reverse();
+        // Merge in email order, one step at a time, until the page (and one more) is found.
+        let want = limit.saturating_add(1);
+        let mut found = Vec::new();
+        while found.len() < want {
+            let mut best: Option<(usize, String)> = None;
+            for (i, src) in sources.iter_mut().enumerate() {
+                if let Some((e, _)) = src.peek() {
+                    let first = match &best {
+                        None => true,
+                        Some((_, b)) if descending => e > b,
+                        Some((_, b)) => e < b,
+                    };
+                    if first {
+                        best = Some((i, e.clone()));
+                    }
+                }
+            }
+            let Some((i, _)) = best else { break };
+            if let Some((_, Some(inv))) = sources[i].next()
+                && keep(&inv)
+            {
+                found.push(inv);
+            }
         }
         let more = found.len() > limit;
         found.truncate(limit);
