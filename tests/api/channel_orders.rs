@@ -347,6 +347,17 @@ async fn purchasable_skus_and_offers_follow_the_customer_and_its_entitlements() 
     app.get(&format!("/v1/{NEW}:listPurchasableOffers"))
         .await
         .expect_error(400, "INVALID_ARGUMENT");
+    let no_type = app
+        .get(&format!(
+            "/v1/{NEW}:listPurchasableSkus?changeOfferPurchase.entitlement={e}"
+        ))
+        .await;
+    no_type.expect_error(400, "INVALID_ARGUMENT");
+    assert!(
+        no_type.error_message().contains("changeType"),
+        "{}",
+        no_type.body
+    );
     app.get(&format!(
         "/v1/{NEW}:listPurchasableOffers?createEntitlementPurchase.sku=products/X/skus/Y"
     ))

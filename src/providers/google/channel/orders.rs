@@ -721,7 +721,9 @@ fn changeable(app: &App, caller: &Caller, name: &str) -> ApiResult<(String, Stri
 fn current(st: &State, name: &str, customer_name: &str) -> ApiResult<EntitlementRecord> {
     customer(st, customer_name)?;
     let r = visible_entitlement(st, name, customer_name)?.clone();
-    if let Some(op) = &r.pending_operation {
+    // A mark left by an operation that no longer runs (an imported document can hold one) blocks nothing.
+    let running = |op: &String| st.ops.ops.get(op).is_some_and(|o| !o.done);
+    if let Some(op) = r.pending_operation.as_ref().filter(|op| running(op)) {
         return Err(ApiError::failed_precondition(format!(
             "entitlement `{name}` is being changed by operation `{op}`; wait for it to finish"
         ))
