@@ -1727,6 +1727,119 @@ async fn grpc_and_rest_agree_on_the_order_flow_and_its_errors() {
     app.delete(&format!("/v1/{NEW}")).await.ok();
 }
 
+#[tokio::test]
+async fn fault_rules_and_the_journal_name_order_rpcs_on_both_transports() {
+    let app = spawn_now().await;
+    provision(&app).await;
+    app.post(
+        "/_mock/faults",
+        json!({"match": {"method": "channel.CreateEntitlement"}, "error": {"code": "UNAVAILABLE"}, "times": 2}),
+    )
+    .await
+    .ok();
+    let body = json!({"entitlement": {"offer": offer(R1, "CI-FREE")}});
+    app.post(&format!("/v1/{NEW}/entitlements"), body.clone())
+        .await
+        .expect_error(503, "UNAVAILABLE");
+    let mut ch = grpc(&app).await;
+    let err = ch
+        .create_entitlement(pb::CreateEntitlementRequest {
+            parent: NEW.into(),
+            entitlement: Some(pb::Entitlement {
+                offer: offer(R1, "CI-FREE"),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("faulted");
+    assert_eq!(err.code(), tonic::Code::Unavailable);
+    let e = order(&app, NEW, "CI-FREE", json!([])).await;
+    // REST requests are classified to the RPC names too, custom verbs and plain routes alike.
+    let cases: Vec<(&str, &str, String, Option<Value>)> = vec![
+        (
+            "ChangeParameters",
+            "POST",
+            format!("/v1/{}:changeParameters", name_of(&e)),
+            Some(json!({"parameters": units("max_units", 9)})),
+        ),
+        (
+            "SuspendEntitlement",
+            "POST",
+            format!("/v1/{}:suspend", name_of(&e)),
+            Some(json!({})),
+        ),
+        (
+            "CancelEntitlement",
+            "POST",
+            format!("/v1/{}:cancel", name_of(&e)),
+            Some(json!({})),
+        ),
+        (
+            "GetEntitlement",
+            "GET",
+            format!("/v1/{}", name_of(&e)),
+            None,
+        ),
+        (
+            "ListEntitlements",
+            "GET",
+            format!("/v1/{NEW}/entitlements"),
+            None,
+        ),
+        ("ListOffers", "GET", format!("/v1/{R1}/offers"), None),
+        (
+            "ListProducts",
+            "GET",
+            "/v1/products?account=accounts/C01234567".to_string(),
+            None,
+        ),
+        (
+            "ListSkus",
+            "GET",
+            "/v1/products/-/skus?account=accounts/C01234567".to_string(),
+            None,
+        ),
+        (
+            "ListTransferableSkus",
+            "POST",
+            format!("/v1/{R1}:listTransferableSkus"),
+            Some(json!({"cloudIdentityId": "C00000000"})),
+        ),
+        (
+            "ListChannelPartnerLinks",
+            "GET",
+            format!("/v1/{R1}/channelPartnerLinks"),
+            None,
+        ),
+        (
+            "UpdateChannelPartnerLink",
+            "PATCH",
+            format!("/v1/{R1}/channelPartnerLinks/L1"),
+            Some(json!({})),
+        ),
+    ];
+    for (rpc, method, path, body) in cases {
+        app.post(
+            "/_mock/faults",
+            json!({"match": {"method": rpc}, "error": {"code": "ABORTED"}, "times": 1}),
+        )
+        .await
+        .ok();
+        let r = app.call(method, &path, body, None).await;
+        assert_eq!(r.status, 409, "{rpc}: {}", r.body);
+        assert_eq!(r.error_status(), "ABORTED", "{rpc}: {}", r.body);
+    }
+    let count = app
+        .get("/_mock/journal:count?method=CreateEntitlement")
+        .await
+        .ok();
+    assert_eq!(
+        count["count"], 1,
+        "the gRPC call is journaled by its RPC: {count}"
+    );
+}
+
 // ---------- the state document ----------
 
 #[tokio::test]
