@@ -895,6 +895,36 @@ async fn order_operations_follow_their_policies_and_roll_back_when_they_fail() {
     .ok();
 }
 
+#[tokio::test]
+async fn a_repeated_request_id_answers_the_first_operation_again() {
+    let app = spawn_now().await;
+    provision(&app).await;
+    let id = "6b0c2f1e-8d3a-4c57-9a1b-2f4e5d6c7b8a";
+    let body = json!({"entitlement": {"offer": offer(R1, "CI-FREE")}, "requestId": id});
+    let first = app
+        .post(&format!("/v1/{NEW}/entitlements"), body.clone())
+        .await
+        .ok();
+    let again = app
+        .post(&format!("/v1/{NEW}/entitlements"), body)
+        .await
+        .ok();
+    assert_eq!(first, again);
+    let list = app.get(&format!("/v1/{NEW}/entitlements")).await.ok();
+    assert_eq!(list["entitlements"].as_array().map(Vec::len), Some(1));
+    let name = name_of(&first["response"]);
+    // The same id on another method is another request.
+    let s = verb(&app, &name, "suspend", json!({"requestId": id}))
+        .await
+        .ok();
+    assert_eq!(s["metadata"]["operationType"], "SUSPEND_ENTITLEMENT");
+    for bad in ["not-a-uuid", "00000000-0000-0000-0000-000000000000"] {
+        let r = verb(&app, &name, "activate", json!({"requestId": bad})).await;
+        r.expect_error(400, "INVALID_ARGUMENT");
+        assert!(r.error_message().contains("UUID"), "{}", r.body);
+    }
+}
+
 // ---------- transfers ----------
 
 #[tokio::test]
