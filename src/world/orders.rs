@@ -308,6 +308,9 @@ pub fn customer_of_entitlement(name: &str) -> Option<&str> {
     (ok && valid_segment(id)).then_some(customer)
 }
 
+/// Longest string parameter value (`display_name`). guess: the reference gives no limit.
+const MAX_STRING_PARAMETER: usize = 1024;
+
 /// Checks entitlement parameters against an offer's definitions: known names, no repeats, the right type, within
 /// bounds and allowed values; with `complete`, every non-optional parameter present. Errors are (field, problem).
 pub fn check_parameters(
@@ -353,6 +356,18 @@ pub fn check_parameters(
             .as_ref()
             .and_then(|v| v.kind.as_ref())
             .ok_or_else(|| (format!("{f}.value"), format!("`{}` needs a value", p.name)))?;
+        if let Kind::StringValue(v) = kind
+            && v.chars().count() > MAX_STRING_PARAMETER
+        {
+            return Err((
+                format!("{f}.value"),
+                format!(
+                    "`{}` is {} characters long; at most {MAX_STRING_PARAMETER} are accepted",
+                    p.name,
+                    v.chars().count()
+                ),
+            ));
+        }
         let expected = T::try_from(def.parameter_type).unwrap_or(T::Unspecified);
         let type_ok = matches!(
             (expected, kind),

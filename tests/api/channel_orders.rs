@@ -347,6 +347,17 @@ async fn purchasable_skus_and_offers_follow_the_customer_and_its_entitlements() 
     app.get(&format!("/v1/{NEW}:listPurchasableOffers"))
         .await
         .expect_error(400, "INVALID_ARGUMENT");
+    let no_type = app
+        .get(&format!(
+            "/v1/{NEW}:listPurchasableSkus?changeOfferPurchase.entitlement={e}"
+        ))
+        .await;
+    no_type.expect_error(400, "INVALID_ARGUMENT");
+    assert!(
+        no_type.error_message().contains("changeType"),
+        "{}",
+        no_type.body
+    );
     app.get(&format!(
         "/v1/{NEW}:listPurchasableOffers?createEntitlementPurchase.sku=products/X/skus/Y"
     ))
@@ -882,6 +893,36 @@ async fn order_operations_follow_their_policies_and_roll_back_when_they_fail() {
     )
     .await
     .ok();
+}
+
+#[tokio::test]
+async fn a_repeated_request_id_answers_the_first_operation_again() {
+    let app = spawn_now().await;
+    provision(&app).await;
+    let id = "6b0c2f1e-8d3a-4c57-9a1b-2f4e5d6c7b8a";
+    let body = json!({"entitlement": {"offer": offer(R1, "CI-FREE")}, "requestId": id});
+    let first = app
+        .post(&format!("/v1/{NEW}/entitlements"), body.clone())
+        .await
+        .ok();
+    let again = app
+        .post(&format!("/v1/{NEW}/entitlements"), body)
+        .await
+        .ok();
+    assert_eq!(first, again);
+    let list = app.get(&format!("/v1/{NEW}/entitlements")).await.ok();
+    assert_eq!(list["entitlements"].as_array().map(Vec::len), Some(1));
+    let name = name_of(&first["response"]);
+    // The same id on another method is another request.
+    let s = verb(&app, &name, "suspend", json!({"requestId": id}))
+        .await
+        .ok();
+    assert_eq!(s["metadata"]["operationType"], "SUSPEND_ENTITLEMENT");
+    for bad in ["not-a-uuid", "00000000-0000-0000-0000-000000000000"] {
+        let r = verb(&app, &name, "activate", json!({"requestId": bad})).await;
+        r.expect_error(400, "INVALID_ARGUMENT");
+        assert!(r.error_message().contains("UUID"), "{}", r.body);
+    }
 }
 
 // ---------- transfers ----------
@@ -1714,6 +1755,119 @@ async fn grpc_and_rest_agree_on_the_order_flow_and_its_errors() {
         .into_inner();
     assert!(op.done);
     app.delete(&format!("/v1/{NEW}")).await.ok();
+}
+
+#[tokio::test]
+async fn fault_rules_and_the_journal_name_order_rpcs_on_both_transports() {
+    let app = spawn_now().await;
+    provision(&app).await;
+    app.post(
+        "/_mock/faults",
+        json!({"match": {"method": "channel.CreateEntitlement"}, "error": {"code": "UNAVAILABLE"}, "times": 2}),
+    )
+    .await
+    .ok();
+    let body = json!({"entitlement": {"offer": offer(R1, "CI-FREE")}});
+    app.post(&format!("/v1/{NEW}/entitlements"), body.clone())
+        .await
+        .expect_error(503, "UNAVAILABLE");
+    let mut ch = grpc(&app).await;
+    let err = ch
+        .create_entitlement(pb::CreateEntitlementRequest {
+            parent: NEW.into(),
+            entitlement: Some(pb::Entitlement {
+                offer: offer(R1, "CI-FREE"),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("faulted");
+    assert_eq!(err.code(), tonic::Code::Unavailable);
+    let e = order(&app, NEW, "CI-FREE", json!([])).await;
+    // REST requests are classified to the RPC names too, custom verbs and plain routes alike.
+    let cases: Vec<(&str, &str, String, Option<Value>)> = vec![
+        (
+            "ChangeParameters",
+            "POST",
+            format!("/v1/{}:changeParameters", name_of(&e)),
+            Some(json!({"parameters": units("max_units", 9)})),
+        ),
+        (
+            "SuspendEntitlement",
+            "POST",
+            format!("/v1/{}:suspend", name_of(&e)),
+            Some(json!({})),
+        ),
+        (
+            "CancelEntitlement",
+            "POST",
+            format!("/v1/{}:cancel", name_of(&e)),
+            Some(json!({})),
+        ),
+        (
+            "GetEntitlement",
+            "GET",
+            format!("/v1/{}", name_of(&e)),
+            None,
+        ),
+        (
+            "ListEntitlements",
+            "GET",
+            format!("/v1/{NEW}/entitlements"),
+            None,
+        ),
+        ("ListOffers", "GET", format!("/v1/{R1}/offers"), None),
+        (
+            "ListProducts",
+            "GET",
+            "/v1/products?account=accounts/C01234567".to_string(),
+            None,
+        ),
+        (
+            "ListSkus",
+            "GET",
+            "/v1/products/-/skus?account=accounts/C01234567".to_string(),
+            None,
+        ),
+        (
+            "ListTransferableSkus",
+            "POST",
+            format!("/v1/{R1}:listTransferableSkus"),
+            Some(json!({"cloudIdentityId": "C00000000"})),
+        ),
+        (
+            "ListChannelPartnerLinks",
+            "GET",
+            format!("/v1/{R1}/channelPartnerLinks"),
+            None,
+        ),
+        (
+            "UpdateChannelPartnerLink",
+            "PATCH",
+            format!("/v1/{R1}/channelPartnerLinks/L1"),
+            Some(json!({})),
+        ),
+    ];
+    for (rpc, method, path, body) in cases {
+        app.post(
+            "/_mock/faults",
+            json!({"match": {"method": rpc}, "error": {"code": "ABORTED"}, "times": 1}),
+        )
+        .await
+        .ok();
+        let r = app.call(method, &path, body, None).await;
+        assert_eq!(r.status, 409, "{rpc}: {}", r.body);
+        assert_eq!(r.error_status(), "ABORTED", "{rpc}: {}", r.body);
+    }
+    let count = app
+        .get("/_mock/journal:count?method=CreateEntitlement")
+        .await
+        .ok();
+    assert_eq!(
+        count["count"], 1,
+        "the gRPC call is journaled by its RPC: {count}"
+    );
 }
 
 // ---------- the state document ----------

@@ -379,7 +379,15 @@ pub fn list_purchasable_skus(
                     }
                 })?;
             let current = r.sku();
-            let change = ChangeType::try_from(p.change_type).unwrap_or(ChangeType::Unspecified);
+            let change = match ChangeType::try_from(p.change_type) {
+                Ok(ChangeType::Unspecified) | Err(_) => {
+                    return Err(ApiError::invalid_field(
+                        "changeOfferPurchase.changeType",
+                        format!("is required (UPGRADE or DOWNGRADE), got {}", p.change_type),
+                    ));
+                }
+                Ok(t) => t,
+            };
             let here = sku_rank(cat, &current);
             let skus = cat
                 .skus
@@ -388,10 +396,10 @@ pub fn list_purchasable_skus(
                 .filter(|s| s.name != current && sellable(&s.name))
                 .filter(|s| {
                     let rank = sku_rank(cat, &s.name);
-                    match change {
-                        ChangeType::Upgrade => rank > here,
-                        ChangeType::Downgrade => rank < here,
-                        ChangeType::Unspecified => true,
+                    if change == ChangeType::Upgrade {
+                        rank > here
+                    } else {
+                        rank < here
                     }
                 })
                 .collect();

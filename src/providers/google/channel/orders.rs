@@ -646,6 +646,9 @@ pub fn create_entitlement(
         .ok_or_else(|| bad("entitlement", "is required".to_string()))?;
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, CREATE_KIND, &parent.account, &req.request_id)? {
+        return Ok(op);
+    }
     customer_with_identity(&st, &req.parent)?;
     let offer = find_offer(&st, &input.offer, &parent.account, "entitlement.offer")?;
     check_can_buy(&st, &req.parent, &offer, "entitlement.offer")?;
@@ -664,6 +667,7 @@ pub fn create_entitlement(
     };
     let (op, _) = start_operation_unscheduled(
         &mut st,
+        &req.request_id,
         CREATE_KIND,
         OperationType::CreateEntitlement,
         &parent.account,
@@ -682,9 +686,51 @@ pub fn create_entitlement(
     finish_start(app, &mut st, op)
 }
 
+/// A `requestId` must be a UUID other than the nil one. When this reseller already sent one with the same method,
+/// that request's operation answers again and nothing else happens (the reference: "it will ignore the second
+/// request"). guess: the id is scoped to the reseller account and the method, and kept as long as the operation is.
+fn earlier(
+    st: &State,
+    kind: &str,
+    account: &str,
+    request_id: &str,
+) -> ApiResult<Option<Operation>> {
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    match uuid::Uuid::parse_str(request_id) {
+        Ok(u) if !u.is_nil() => {}
+        _ => {
+            return Err(bad(
+                "requestId",
+                format!(
+                    "`{}` is not a UUID other than 00000000-0000-0000-0000-000000000000",
+                    shown(request_id)
+                ),
+            ));
+        }
+    }
+    Ok(st
+        .ops
+        .ops
+        .values()
+        .find(|op| {
+            op.family == Family::Channel
+                && op.kind == kind
+                && op.owner == account
+                && op.description == request_description(request_id)
+        })
+        .cloned())
+}
+
+fn request_description(request_id: &str) -> String {
+    format!("requestId {request_id}")
+}
+
 /// Builds an order operation (not stored yet).
 fn start_operation_unscheduled(
     st: &mut State,
+    request_id: &str,
     kind: &str,
     op_type: OperationType,
     owner: &str,
@@ -699,6 +745,10 @@ fn start_operation_unscheduled(
     ));
     op.owner = owner.to_string();
     op.action = Some(serde_json::to_value(action).map_err(|e| ApiError::internal(e.to_string()))?);
+    // Kept in the description, which outlives the action (the engine drops that when the operation finishes).
+    if !request_id.is_empty() {
+        op.description = request_description(request_id);
+    }
     Ok((op, ()))
 }
 
@@ -721,7 +771,9 @@ fn changeable(app: &App, caller: &Caller, name: &str) -> ApiResult<(String, Stri
 fn current(st: &State, name: &str, customer_name: &str) -> ApiResult<EntitlementRecord> {
     customer(st, customer_name)?;
     let r = visible_entitlement(st, name, customer_name)?.clone();
-    if let Some(op) = &r.pending_operation {
+    // A mark left by an operation that no longer runs (an imported document can hold one) blocks nothing.
+    let running = |op: &String| st.ops.ops.get(op).is_some_and(|o| !o.done);
+    if let Some(op) = r.pending_operation.as_ref().filter(|op| running(op)) {
         return Err(ApiError::failed_precondition(format!(
             "entitlement `{name}` is being changed by operation `{op}`; wait for it to finish"
         ))
@@ -760,6 +812,7 @@ fn require_active(e: &pb::Entitlement) -> ApiResult<()> {
 fn start_change(
     app: &App,
     st: &mut State,
+    request_id: &str,
     kind: &str,
     op_type: OperationType,
     account: &str,
@@ -773,7 +826,8 @@ fn start_change(
         after: Box::new(after),
         change: Box::new(change),
     };
-    let (op, ()) = start_operation_unscheduled(st, kind, op_type, account, &action, now)?;
+    let (op, ()) =
+        start_operation_unscheduled(st, request_id, kind, op_type, account, &action, now)?;
     if let Some(r) = st.world.google.orders.entitlements.get_mut(&name) {
         r.pending_operation = Some(op.name.clone());
     }
@@ -795,6 +849,9 @@ pub fn change_parameters(
     check_purchase_order_id(&req.purchase_order_id, "purchaseOrderId")?;
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, CHANGE_PARAMETERS_KIND, &account, &req.request_id)? {
+        return Ok(op);
+    }
     let r = current(&st, &req.name, &customer_name)?;
     require_active(&r.entitlement)?;
     let offer = st
@@ -845,6 +902,7 @@ pub fn change_parameters(
     start_change(
         app,
         &mut st,
+        &req.request_id,
         CHANGE_PARAMETERS_KIND,
         OperationType::ChangeParameters,
         &account,
@@ -866,6 +924,9 @@ pub fn change_renewal_settings(
     check_renewal(&renewal, "renewalSettings")?;
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, CHANGE_RENEWAL_KIND, &account, &req.request_id)? {
+        return Ok(op);
+    }
     let r = current(&st, &req.name, &customer_name)?;
     let Some(mut commitment) = r.entitlement.commitment_settings else {
         return Err(ApiError::failed_precondition(format!(
@@ -886,6 +947,7 @@ pub fn change_renewal_settings(
     start_change(
         app,
         &mut st,
+        &req.request_id,
         CHANGE_RENEWAL_KIND,
         OperationType::ChangeRenewalSettings,
         &account,
@@ -904,6 +966,9 @@ pub fn change_offer(
     check_purchase_order_id(&req.purchase_order_id, "purchaseOrderId")?;
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, CHANGE_OFFER_KIND, &account, &req.request_id)? {
+        return Ok(op);
+    }
     let r = current(&st, &req.name, &customer_name)?;
     require_active(&r.entitlement)?;
     let offer = find_offer(&st, &req.offer, &account, "offer")?;
@@ -987,6 +1052,7 @@ pub fn change_offer(
     start_change(
         app,
         &mut st,
+        &req.request_id,
         CHANGE_OFFER_KIND,
         OperationType::ChangeOffer,
         &account,
@@ -1004,6 +1070,9 @@ pub fn start_paid_service(
     let (customer_name, account) = changeable(app, caller, &req.name)?;
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, START_PAID_KIND, &account, &req.request_id)? {
+        return Ok(op);
+    }
     let r = current(&st, &req.name, &customer_name)?;
     if !r
         .entitlement
@@ -1045,6 +1114,7 @@ pub fn start_paid_service(
     start_change(
         app,
         &mut st,
+        &req.request_id,
         START_PAID_KIND,
         OperationType::StartPaidService,
         &account,
@@ -1062,6 +1132,9 @@ pub fn suspend_entitlement(
     let (customer_name, account) = changeable(app, caller, &req.name)?;
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, SUSPEND_KIND, &account, &req.request_id)? {
+        return Ok(op);
+    }
     let r = current(&st, &req.name, &customer_name)?;
     require_active(&r.entitlement)?;
     let mut after = r.entitlement.clone();
@@ -1078,6 +1151,7 @@ pub fn suspend_entitlement(
     start_change(
         app,
         &mut st,
+        &req.request_id,
         SUSPEND_KIND,
         OperationType::SuspendEntitlement,
         &account,
@@ -1095,6 +1169,9 @@ pub fn activate_entitlement(
     let (customer_name, account) = changeable(app, caller, &req.name)?;
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, ACTIVATE_KIND, &account, &req.request_id)? {
+        return Ok(op);
+    }
     let r = current(&st, &req.name, &customer_name)?;
     if state_of(&r.entitlement) != ProvisioningState::Suspended {
         return Err(ApiError::failed_precondition(format!(
@@ -1138,6 +1215,7 @@ pub fn activate_entitlement(
     start_change(
         app,
         &mut st,
+        &req.request_id,
         ACTIVATE_KIND,
         OperationType::ActivateEntitlement,
         &account,
@@ -1155,6 +1233,9 @@ pub fn cancel_entitlement(
     let (customer_name, account) = changeable(app, caller, &req.name)?;
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, CANCEL_KIND, &account, &req.request_id)? {
+        return Ok(op);
+    }
     current(&st, &req.name, &customer_name)?;
     // guess: the reference allows cancelling Workspace add-ons and Google Cloud entitlements only
     // (DELETION_TYPE_NOT_ALLOWED otherwise); provmock lets any entitlement be cancelled, so an order flow can end.
@@ -1163,6 +1244,7 @@ pub fn cancel_entitlement(
     };
     let (op, ()) = start_operation_unscheduled(
         &mut st,
+        &req.request_id,
         CANCEL_KIND,
         OperationType::CancelEntitlement,
         &account,
@@ -1193,6 +1275,9 @@ pub fn transfer_entitlements(
     let account = parent.account.clone();
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(&st, TRANSFER_KIND, &account, &req.request_id)? {
+        return Ok(op);
+    }
     let ci_id = customer_with_identity(&st, &req.parent)?;
     let ci = st
         .world
@@ -1287,6 +1372,7 @@ pub fn transfer_entitlements(
     };
     let (op, ()) = start_operation_unscheduled(
         &mut st,
+        &req.request_id,
         TRANSFER_KIND,
         OperationType::TransferEntitlements,
         &account,
@@ -1332,6 +1418,14 @@ pub fn transfer_entitlements_to_google(
     }
     let now = app.clock.now();
     let mut st = app.lock();
+    if let Some(op) = earlier(
+        &st,
+        TRANSFER_TO_GOOGLE_KIND,
+        &parent.account,
+        &req.request_id,
+    )? {
+        return Ok(op);
+    }
     customer_with_identity(&st, &req.parent)?;
     let mut names: Vec<String> = Vec::new();
     for (i, e) in req.entitlements.iter().enumerate() {
@@ -1361,6 +1455,7 @@ pub fn transfer_entitlements_to_google(
     };
     let (op, ()) = start_operation_unscheduled(
         &mut st,
+        &req.request_id,
         TRANSFER_TO_GOOGLE_KIND,
         OperationType::TransferEntitlementsToGoogle,
         &parent.account,
