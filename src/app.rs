@@ -164,25 +164,14 @@ impl App {
             }
         }
         let mut st = self.lock();
-        let keyless: Vec<String> = world
-            .scp
-            .access_keys
-            .values()
-            .filter(|k| k.secret_key.is_none())
-            .map(|k| k.access_key.clone())
-            .collect();
-        for k in keyless {
-            let secret = st
-                .world
+        world.scp.fill_secret_keys(|k| {
+            st.world
                 .scp
                 .access_keys
-                .get(&k)
-                .or_else(|| fixtures.scp.access_keys.get(&k))
-                .and_then(|c| c.secret_key.clone());
-            if let Some(key) = world.scp.access_keys.get_mut(&k) {
-                key.secret_key = secret;
-            }
-        }
+                .get(k)
+                .or_else(|| fixtures.scp.access_keys.get(k))
+                .and_then(|c| c.secret_key.clone())
+        });
         self.save_for_undo(&mut st);
         st.world = world;
         st.ops.clear();

@@ -124,10 +124,6 @@ macro_rules! tracked {
             $( st.$($vpath).+.track(); )*
         }
 
-        /// Whether any collection changed since the last record.
-        pub fn dirty(st: &State) -> bool {
-            false $( || st.$($path).+.is_dirty() )* $( || st.$($vpath).+.is_dirty() )*
-        }
 
         #[cfg(test)]
         fn lengths(st: &State) -> Vec<(&'static str, usize)> {

@@ -411,24 +411,13 @@ fn restore(app: &App, snap: Snapshot, secrets: &files::Secrets) -> Result<(), St
 /// Gives SCP access keys their secret from the secrets file or the fixtures (the snapshot and the log never hold
 /// one).
 fn fill_secrets(app: &App, st: &mut State, secrets: &files::Secrets) {
-    let keyless: Vec<String> = st
-        .world
-        .scp
-        .access_keys
-        .values()
-        .filter(|k| k.secret_key.is_none())
-        .map(|k| k.access_key.clone())
-        .collect();
-    for k in keyless {
-        let secret = secrets
+    st.world.scp.fill_secret_keys(|k| {
+        secrets
             .scp_secret_keys
-            .get(&k)
+            .get(k)
             .cloned()
-            .or_else(|| fixture_secret(app, &k));
-        if let Some(key) = st.world.scp.access_keys.get_mut(&k) {
-            key.secret_key = secret;
-        }
-    }
+            .or_else(|| fixture_secret(app, k))
+    });
 }
 
 fn snapshot_of(app: &App, st: &State) -> Snapshot {

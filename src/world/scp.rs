@@ -169,6 +169,23 @@ impl ScpWorld {
             .filter_map(|(_, id)| self.accounts.get(id))
     }
 
+    /// Gives every access key without a secret the one `secret` knows (a state import keeps the secrets provmock
+    /// has; a data dir restores them from its secrets file).
+    pub fn fill_secret_keys(&mut self, secret: impl Fn(&str) -> Option<String>) {
+        let keyless: Vec<String> = self
+            .access_keys
+            .values()
+            .filter(|k| k.secret_key.is_none())
+            .map(|k| k.access_key.clone())
+            .collect();
+        for k in keyless {
+            let found = secret(&k);
+            if let Some(key) = self.access_keys.get_mut(&k) {
+                key.secret_key = found;
+            }
+        }
+    }
+
     /// Rebuilds the name, email and creation-order indexes from the accounts.
     pub fn reindex(&mut self) {
         self.names.clear();
