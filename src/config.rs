@@ -50,6 +50,9 @@ pub enum LogFormat {
     Json,
 }
 
+/// guess: how many finished operations stay readable (oldest forgotten first).
+pub const DEFAULT_KEEP_FINISHED: usize = 10_000;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on (`0.0.0.0` inside containers).
@@ -101,7 +104,7 @@ pub struct Config {
     #[arg(long, env = "PROVMOCK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// How many finished operations stay readable (the oldest finished are forgotten first; pending ones never).
-    #[arg(long, env = "PROVMOCK_OPERATIONS_KEEP", default_value_t = crate::ops::DEFAULT_KEEP_FINISHED)]
+    #[arg(long, env = "PROVMOCK_OPERATIONS_KEEP", default_value_t = DEFAULT_KEEP_FINISHED)]
     pub operations_keep: usize,
     /// How many requests the journal keeps (oldest dropped first).
     #[arg(long, env = "PROVMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
@@ -149,7 +152,7 @@ impl Default for Config {
             scp_skew: Duration::from_secs(300),
             journal_size: 10_000,
             data_dir: None,
-            operations_keep: crate::ops::DEFAULT_KEEP_FINISHED,
+            operations_keep: DEFAULT_KEEP_FINISHED,
             control_token: None,
             max_connections: 10_000,
             header_timeout: Duration::from_secs(10),

@@ -8,16 +8,38 @@
 //! - [`config`]: flags with `PROVMOCK_*` env twins.
 //! - [`server`]: the listeners (plain HTTP/1.1 + h2c, TLS h2 + HTTP/1.1), one router for gRPC, REST and control.
 //! - [`conn`]: connection limits and timeouts, and bodies for the errors hyper answers by itself.
-//! - [`app`]: the shared handle; one lock over the world and the operations, so invariants hold under concurrency.
+//! - [`request`]: what every request is — path and custom verb, query, caller, a bounded body decoded as JSON.
+//! - [`route`]: what a route is (method, AIP-127 template, RPC name, whether it writes, handler) and the one matcher;
+//!   each family declares its routes once in `providers/<family>/routes.rs`, read by dispatch, faults, the journal
+//!   and the data dir.
+//! - [`app`]: the shared handle; one lock over the world and the operations, so invariants hold under concurrency;
+//!   and the background completer that finishes operations at their deadlines.
 //! - [`world`]: what the providers know, seeded from fixtures ([`world::Document`]); its collections are
-//!   [`world::tracked`] maps that note which keys a change touched.
+//!   [`world::tracked`] maps that note which keys a change touched. It holds the operation store ([`world::ops`])
+//!   and what finishing an operation does ([`world::actions`]).
+//! - [`observe`]: fault rules, the request journal and the change notices, which the App holds.
 //! - [`persist`]: `--data-dir` — those touched keys, as typed change records, group-committed (docs/data-dir.md).
-//! - [`ops`]: the long-running operation engine and its background completer.
 //! - [`providers`]: one service function per API method, with REST and gRPC adapters.
+//! - [`grpc`]: the gRPC router over the providers' services, with reflection.
 //! - [`control`]: the `/_mock/` control plane for tests.
 //! - [`clock`]: the one source of "now", movable by tests.
 //! - [`error`]: `ApiError` and its renderers per family.
 //! - [`json_strict`]: JSON decoding that refuses an array where an object is expected, at any depth.
+//!
+//! # Layers
+//!
+//! `src/` is layered, lowest first. A module may use the layers below its own and, inside its own layer, the
+//! modules listed before it — never one above, so the top-level modules form no import cycle. `tests/layers.rs`
+//! reads this list and checks every `crate::` path in `src/` against it.
+//!
+//! 1. base, what any part may need: `family` `proto` `clock` `json_strict` `reflection` `error` `paging` `config` `request` `route`
+//! 2. the domain: `world` (fixtures, tracked maps, the operation store and the actions operations apply)
+//! 3. what is kept beside the world: `observe` (faults, journal, change notices) `persist` (the data dir)
+//! 4. the shared handle: `app` (the lock over the state, the operation completer)
+//! 5. the APIs: `providers` (one service function per method, REST and gRPC adapters)
+//! 6. the gRPC router: `grpc`
+//! 7. the test-facing control plane: `control`
+//! 8. the listeners: `conn` `server`
 //!
 //! In Rust tests, start one on a random port:
 //!
@@ -39,12 +61,14 @@ pub mod error;
 pub mod family;
 pub mod grpc;
 pub mod json_strict;
-pub mod ops;
+pub mod observe;
 pub mod paging;
 pub mod persist;
 pub mod proto;
 pub mod providers;
 pub mod reflection;
+pub mod request;
+pub mod route;
 pub mod server;
 pub mod world;
 
@@ -154,10 +178,10 @@ impl MockServer {
         });
         let surface = server::Surface::new(app.clone());
         if app.config.data_dir.is_some() {
-            let p = persist::open(&app).map_err(StartError::Persist)?;
+            let p = persist::open(app.0.clone()).map_err(StartError::Persist)?;
             let _ = app.persist.set(p);
         }
-        let completer = tokio::spawn(ops::completer::run(app.clone()));
+        let completer = tokio::spawn(app::completer::run(app.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(server::serve(surface, plain, tls, async move {
             let _ = stopped.await;

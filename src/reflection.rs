@@ -171,7 +171,7 @@ type Responses<R> = Pin<Box<dyn Stream<Item = Result<R, tonic::Status>> + Send>>
 /// The same service for both protocol versions, whose generated types are alike but distinct.
 macro_rules! reflection_version {
     ($module:ident, $name:ident, $($pb:ident)::+) => {
-        mod $module {
+        pub mod $module {
             use super::{Answer, Ask, Responses, index};
             use futures_util::StreamExt;
             use $($pb)::+ as pb;

@@ -23,7 +23,7 @@ use crate::clock::pinned;
 use crate::conn::{Activity, Admission, Gate, Watched};
 use crate::control::observe;
 use crate::family::Family;
-use crate::providers::read_body;
+use crate::request::read_body;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -106,9 +106,26 @@ impl Surface {
         let app = &self.app;
         let grpc = is_grpc(req.headers()) && is_grpc_path(req.uri().path());
         let path = req.uri().path().to_string();
-        let family = Family::of_request(&path, grpc);
-        let rid = request_id.to_str().unwrap_or("");
         let control = path.starts_with("/_mock/");
+        // A REST request is looked up in its family's route table once: the route names its RPC (for fault rules)
+        // and says whether it writes (for the data dir), and is what the dispatch serves. A gRPC call finds its
+        // route by its method name; the control plane has its own simple rule.
+        let routed =
+            (!grpc && !control).then(|| crate::providers::Routed::new(req.method(), &path));
+        let (family, rpc, writes) = match &routed {
+            Some(r) => (r.family, r.rpc(), r.writes()),
+            None if control => (
+                Family::Mock,
+                None,
+                crate::control::writes(req.method(), &path),
+            ),
+            None => (
+                Family::of_grpc_path(&path),
+                None,
+                crate::providers::grpc_route(&path).is_none_or(|r| r.writes),
+            ),
+        };
+        let rid = request_id.to_str().unwrap_or("");
         if control
             && let Err(e) = crate::control::check_token(app, req.method(), &path, req.headers())
         {
@@ -124,11 +141,11 @@ impl Surface {
         // With a data dir, every request holds a shared turn until its change (if any) is sealed, and a change is
         // on disk before its response leaves.
         let persist = app.persist.get();
-        let writes = persist.is_some() && crate::persist::may_change(&parts.method, &path, grpc);
+        let syncs = persist.is_some() && writes;
         let turn = match persist {
             Some(p) => {
                 let turn = p.turn.clone().read_owned().await;
-                if writes && let Err(e) = p.ready(app) {
+                if syncs && let Err(e) = p.ready(&**app) {
                     return unavailable(&e).respond(family, grpc, Some(rid));
                 }
                 Some(turn)
@@ -140,24 +157,24 @@ impl Surface {
         let notice = app
             .events
             .listening()
-            .then(|| (parts.method.clone(), path.clone()));
+            .then(|| (parts.method.clone(), path.clone(), writes));
 
         let response = if control {
             // Control-plane calls are never faulted or journaled.
-            pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await
+            pinned(now, self.dispatch(parts, bytes.clone(), scheme, None)).await
         } else {
             let seen = observe::Seen::start(&parts, path, family, grpc, request_id, now, started);
             let response =
-                match observe::injected_fault(app, &parts, seen.path(), family, grpc).await {
+                match observe::injected_fault(app, &parts, seen.path(), family, grpc, rpc).await {
                     Some(err) => err.respond(family, grpc, Some(rid)),
-                    None => pinned(now, self.dispatch(parts, bytes.clone(), scheme)).await,
+                    None => pinned(now, self.dispatch(parts, bytes.clone(), scheme, routed)).await,
                 };
             seen.record(app, &response, &bytes);
             response
         };
         let response = match (persist, turn) {
             (Some(p), Some(turn)) => {
-                let sealed = p.seal(app, writes);
+                let sealed = p.seal(&**app, syncs);
                 drop(turn);
                 match sealed.durable().await {
                     Ok(()) => response,
@@ -166,15 +183,24 @@ impl Surface {
             }
             _ => response,
         };
-        if let Some((method, path)) = notice {
-            crate::control::events::after_request(app, &method, &path, family, grpc, &response);
+        if let Some((method, path, writes)) = notice {
+            crate::control::events::after_request(
+                app, &method, &path, family, grpc, writes, &response,
+            );
         }
         response
     }
 
     /// Routes a request to gRPC, the control plane or REST, with nothing around it: no faults, journal or durable
-    /// log (what a data dir replays its log through). A panic becomes INTERNAL in the family's format.
-    pub async fn dispatch(&self, parts: Parts, body: Bytes, scheme: &'static str) -> Response {
+    /// log (what a data dir replays its log through). A REST request is served by the route it was looked up to
+    /// (looked up here when `routed` is None). A panic becomes INTERNAL in the family's format.
+    pub async fn dispatch(
+        &self,
+        parts: Parts,
+        body: Bytes,
+        scheme: &'static str,
+        routed: Option<crate::providers::Routed>,
+    ) -> Response {
         let grpc = is_grpc(&parts.headers) && is_grpc_path(parts.uri.path());
         let family = Family::of_path(parts.uri.path());
         let call = async {
@@ -187,7 +213,10 @@ impl Surface {
             } else if parts.uri.path().starts_with("/_mock/") {
                 crate::control::handle(self.app.clone(), parts, body).await
             } else {
-                crate::providers::rest(self.app.clone(), parts, body, scheme).await
+                let routed = routed.unwrap_or_else(|| {
+                    crate::providers::Routed::new(&parts.method, parts.uri.path())
+                });
+                crate::providers::rest(self.app.clone(), parts, body, scheme, routed).await
             }
         };
         match std::panic::AssertUnwindSafe(call).catch_unwind().await {
@@ -232,7 +261,7 @@ pub fn redacted_uri(uri: &http::Uri) -> String {
             let name = percent_encoding::percent_decode_str(k)
                 .decode_utf8_lossy()
                 .to_ascii_lowercase();
-            let secret = crate::control::journal::is_secret(&name) || name == "key";
+            let secret = crate::observe::journal::is_secret(&name) || name == "key";
             if secret && !v.is_empty() {
                 format!("{k}=REDACTED")
             } else {

@@ -6,9 +6,9 @@ use proptest::prelude::*;
 use provmock::paging;
 use provmock::providers::google::channel::filter as channel_filter;
 use provmock::providers::google::cloudidentity::filter as invitation_filter;
-use provmock::providers::google::{Query, RestPath};
 use provmock::providers::scp::signature::{SignedRequest, rebuild_url, sign, verify};
 use provmock::providers::scp::versions;
+use provmock::request::{Query, RestPath};
 
 fn config() -> ProptestConfig {
     ProptestConfig {

@@ -16,8 +16,6 @@
 //! notices ([`events`]) |
 
 pub mod events;
-pub mod faults;
-pub mod journal;
 pub mod observe;
 pub mod steer;
 pub mod ui;
@@ -30,9 +28,17 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, Code, json_response};
 use crate::family::Family;
-use crate::ops::{Operation, Outcome};
 use crate::providers::google::cloudidentity::service as cloudidentity;
-use crate::providers::google::{Query, RestPath};
+use crate::request::{Query, RestPath};
+use crate::world::ops::{Operation, Outcome};
+
+/// Whether a control call may change the world (a data dir syncs those): anything but a read, except the fault
+/// rules and the journal, which are not part of the world.
+pub fn writes(method: &Method, path: &str) -> bool {
+    *method != Method::GET
+        && !path.starts_with("/_mock/faults")
+        && !path.starts_with("/_mock/journal")
+}
 
 /// `--control-token`: when set, every `/_mock/` call but `GET /_mock/health` and `GET /_mock/ca.pem` must carry
 /// `Authorization: Bearer TOKEN`; otherwise 401 UNAUTHENTICATED in Google's envelope.

@@ -7,21 +7,22 @@ use axum::response::Response;
 use http::request::Parts;
 use http::{HeaderValue, Method};
 
-use super::faults::{self, Facts};
-use super::journal::{Entry, EntryBody};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::family::Family;
-use crate::providers::google::RestPath;
+use crate::observe::faults::{self, Facts};
+use crate::observe::journal::{Entry, EntryBody};
 
 /// The error a request must get instead of its answer, if a fault rule or the `x-provmock-fault` header says so;
-/// sleeps first for the latency the matching rules add up to.
+/// sleeps first for the latency the matching rules add up to. `rpc` is the REST route's RPC name (gRPC calls are
+/// named by their path).
 pub async fn injected_fault(
     app: &App,
     parts: &Parts,
     path: &str,
     family: Family,
     grpc: bool,
+    rpc: Option<&str>,
 ) -> Option<ApiError> {
     let forced = parts
         .headers
@@ -31,14 +32,10 @@ pub async fn injected_fault(
     // Most runs have no rules: skip the lock and the classification of the request then.
     let decision = if app.faults_active() {
         let method = parts.method.as_str();
-        // The RPC name of a REST request matters only to fault rules: classify it only when there are some.
         let rpc = if grpc {
-            Some(path.trim_start_matches('/').to_string())
+            Some(path.trim_start_matches('/'))
         } else {
-            RestPath::parse(path).ok().and_then(|p| {
-                let segs = p.segs();
-                faults::rest_rpc(family, method, &segs, p.verb.as_deref())
-            })
+            rpc
         };
         app.with_faults(|rules| {
             rules.decide(&Facts {

@@ -6,15 +6,15 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::faults::RuleSpec;
-use super::journal::Filter;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
-use crate::ops::Policy;
-use crate::providers::google::Query;
+use crate::observe::faults::RuleSpec;
+use crate::observe::journal::Filter;
+use crate::request::Query;
 use crate::world::Document;
+use crate::world::ops::Policy;
 
 pub type Reply = ApiResult<(StatusCode, Value)>;
 
@@ -29,7 +29,7 @@ pub fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     } else {
         bytes
     };
-    crate::providers::decode_json(text, "invalid body:")
+    crate::request::decode_json(text, "invalid body:")
 }
 
 // ---------- operation policies ----------

@@ -21,10 +21,10 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
-use crate::ops::Operation;
 use crate::paging;
-use crate::providers::google::Query;
+use crate::request::Query;
 use crate::world::google::{InvitationState, UserInvitation};
+use crate::world::ops::Operation;
 
 const PAGE: &str = include_str!("ui/index.html");
 const SCRIPT: &str = include_str!("ui/app.js");

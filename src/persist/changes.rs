@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::{Saved, State};
 use crate::clock::ClockMode;
-use crate::ops::Policy;
 use crate::world::google::{
     ChannelPartnerLink, CloudIdentity, ConsumerAccount, Customer, InvitationMail, Principal,
     ResellerAccount, UserInvitation,
 };
+use crate::world::ops::Policy;
+use crate::world::state::{Saved, State};
 use crate::world::tracked::{Delta, VecChange, VecUndo};
 use crate::world::{scp, yandex};
 
@@ -151,7 +151,7 @@ tracked! {
         yandex_users: world.yandex.users => String, yandex::User;
         yandex_service_account_keys: world.yandex.service_account_keys => String, yandex::ServiceAccountKey;
         yandex_issued_tokens: world.yandex.issued => String, yandex::IssuedToken;
-        operations: ops.ops => String, crate::ops::Operation;
+        operations: ops.ops => String, crate::world::ops::Operation;
     }
     vecs {
         google_principals: world.google.principals => Principal;
@@ -254,17 +254,18 @@ pub fn reindex(st: &mut State) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::App;
-    use crate::config::Config;
-    use crate::world::{DEFAULT_FIXTURES, Document};
+    use crate::world::ids::Ids;
+    use crate::world::ops::Ops;
+    use crate::world::{DEFAULT_FIXTURES, Document, World};
 
-    fn state() -> App {
+    fn state() -> std::sync::Mutex<State> {
         let doc = Document::parse(DEFAULT_FIXTURES).expect("fixtures");
-        let config = Config {
-            seed: Some(7),
-            ..Config::default()
-        };
-        App::new(config, doc).expect("app")
+        std::sync::Mutex::new(State {
+            world: World::from_document(&doc).expect("world"),
+            ops: Ops::new(Policy::Manual),
+            ids: Ids::new(Some(7)),
+            replaced: None,
+        })
     }
 
     #[test]
@@ -272,7 +273,7 @@ mod tests {
         // The default world holds something in every collection but a few; each listed collection is non-empty
         // or known to start empty, so a collection missing from `tracked!` shows up as a length nobody lists.
         let app = state();
-        let st = app.lock();
+        let st = app.lock().expect("state");
         let listed: Vec<&str> = lengths(&st).into_iter().map(|(n, _)| n).collect();
         let doc = st.world.to_document(None);
         let value = serde_json::to_value(&doc).expect("serialises");
@@ -307,7 +308,7 @@ mod tests {
     #[test]
     fn take_then_undo_restores_and_apply_replays() {
         let app = state();
-        let mut st = app.lock();
+        let mut st = app.lock().expect("state");
         track(&mut st);
         let mut base = Scalars::of(&st, ClockMode::Real);
         let before = st.world.to_document(None);
@@ -329,7 +330,7 @@ mod tests {
         let text = serde_json::to_string(&changes).expect("record serialises");
         let replayed: Changes = serde_json::from_str(&text).expect("record parses");
         let other = state();
-        let mut o = other.lock();
+        let mut o = other.lock().expect("state");
         apply(&mut o, replayed).expect("applies");
         reindex(&mut o);
         assert_eq!(

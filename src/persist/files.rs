@@ -172,13 +172,18 @@ pub fn read_secrets(dir: &Path) -> Result<Secrets, String> {
 }
 
 /// The change log as read: the generation it follows, its records with their byte offsets, and where the valid
-/// part ends (a torn last line is dropped).
+/// part ends (a torn last write is dropped).
 pub struct LogContents {
     pub generation: u64,
     pub records: Vec<(usize, Record)>,
     pub valid_len: u64,
     pub torn_at: Option<usize>,
 }
+
+/// The unit in which a crash can leave a write half on disk.
+const PAGE: u64 = 4096;
+/// The most bytes one unsynced write can span (a batch of records; larger records are rare and alone).
+const TORN_WINDOW: usize = 1 << 20;
 
 pub fn read_log(dir: &Path) -> Result<Option<LogContents>, String> {
     let path = log_path(dir);
@@ -189,13 +194,19 @@ pub fn read_log(dir: &Path) -> Result<Option<LogContents>, String> {
     let mut generation = None;
     let mut records = Vec::new();
     let mut torn_at = None;
-    while offset < bytes.len() {
-        let Some(len) = bytes[offset..].iter().position(|b| *b == b'\n') else {
+    // Records end at the end of the file or at a zero byte (the file is extended with zeros ahead of its
+    // records; no record line holds one).
+    while offset < bytes.len() && bytes[offset] != 0 {
+        let end = bytes[offset..]
+            .iter()
+            .position(|b| *b == b'\n' || *b == 0)
+            .map(|n| offset + n);
+        let Some(end) = end.filter(|e| bytes[*e] == b'\n') else {
             // A torn last line: the crash came before its write finished, so nobody saw it acknowledged.
             torn_at = Some(offset);
             break;
         };
-        let json = checked(&path, offset, &bytes[offset..offset + len])?;
+        let json = checked(&path, offset, &bytes[offset..end])?;
         match generation {
             None => {
                 let h: LogHeader = parse(&path, offset, json)?;
@@ -204,7 +215,10 @@ pub fn read_log(dir: &Path) -> Result<Option<LogContents>, String> {
             }
             Some(_) => records.push((offset, parse::<Record>(&path, offset, json)?)),
         }
-        offset += len + 1;
+        offset = end + 1;
+    }
+    if unsynced_tail(&path, &bytes, offset)? {
+        torn_at.get_or_insert(offset);
     }
     let Some(generation) = generation else {
         if bytes.is_empty() || torn_at == Some(0) {
@@ -218,9 +232,42 @@ pub fn read_log(dir: &Path) -> Result<Option<LogContents>, String> {
     Ok(Some(LogContents {
         generation,
         records,
-        valid_len: torn_at.unwrap_or(bytes.len()) as u64,
+        valid_len: offset as u64,
         torn_at,
     }))
+}
+
+/// Checks what follows the last whole record at `end`: it must be what a write cut short by a crash leaves — a
+/// piece of a line, zero bytes, and (the disk may write a file's pages in any order) pieces starting at page
+/// boundaries, all within [`TORN_WINDOW`] of `end`. Says whether anything but zeros is there (to be dropped);
+/// anything else is damage, named by its offset.
+fn unsynced_tail(path: &Path, bytes: &[u8], end: usize) -> Result<bool, String> {
+    let fragment_end = |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|b| *b == 0)
+            .map_or(bytes.len(), |n| from + n)
+    };
+    let mut torn = false;
+    let mut at = end;
+    if at < bytes.len() && bytes[at] != 0 {
+        torn = true;
+        at = fragment_end(at);
+    }
+    loop {
+        match bytes[at..].iter().position(|b| *b != 0) {
+            None => return Ok(torn),
+            Some(n) => at += n,
+        }
+        if !(at as u64).is_multiple_of(PAGE) || at - end >= TORN_WINDOW {
+            return Err(format!(
+                "{}: unexpected bytes after the last record at byte offset {at}",
+                path.display()
+            ));
+        }
+        torn = true;
+        at = fragment_end(at);
+    }
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file (mode `mode`), fsync, rename, fsync of the directory.
@@ -287,52 +334,103 @@ pub fn secrets_bytes(keys: BTreeMap<String, String>) -> Vec<u8> {
     line(&json)
 }
 
-/// The open change log: appended to by the committer only.
+/// How far ahead of its records the log is extended with zero bytes. Overwriting bytes a file already has is a pure
+/// data write, so the fsync after each batch needs no journal commit for a new file size — about a third cheaper
+/// per batch on ext4 (see bench/README.md). Readers take zero bytes after the last record as the log's end.
+const PREALLOC: u64 = 8 << 20;
+
+/// The open change log: written by the committer only.
 pub struct LogFile {
     pub file: File,
     pub path: PathBuf,
     /// Bytes known to be on disk (the end of the last fsynced record).
     pub durable: u64,
+    /// The file's length: records up to `durable`, zero bytes after it.
+    allocated: u64,
+    /// Cleared when extending the file failed (a full disk): records are appended as they come until the next
+    /// generation, so the space left still takes records.
+    prealloc: bool,
 }
 
 impl LogFile {
+    /// Opens the log to write after its first `durable` bytes; anything after them (a torn record, preallocated
+    /// zeros) is cut off.
     pub fn open_append(path: &Path, durable: u64) -> Result<LogFile, String> {
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(|e| io_err(path, e))?;
-        file.set_len(durable)
-            .and_then(|_| file.seek(SeekFrom::Start(durable)))
-            .map_err(|e| io_err(path, e))?;
+        file.set_len(durable).map_err(|e| io_err(path, e))?;
         Ok(LogFile {
             file,
             path: path.to_path_buf(),
             durable,
+            allocated: durable,
+            prealloc: true,
         })
     }
 
-    /// Appends and fsyncs; on any failure the file is cut back to what was durable.
+    /// Writes `bytes` after the durable part and fsyncs; on any failure the file is cut back to what was durable.
     pub fn append(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.reserve(bytes.len() as u64);
         let result = self
-            .file
-            .write_all(bytes)
+            .write_at(self.durable, bytes)
             .and_then(|_| self.file.sync_data())
             .map_err(|e| io_err(&self.path, e))
             .and_then(|_| self.still_linked());
         match result {
             Ok(()) => {
                 self.durable += bytes.len() as u64;
+                self.allocated = self.allocated.max(self.durable);
                 Ok(())
             }
             Err(e) => {
-                let _ = self
-                    .file
-                    .set_len(self.durable)
-                    .and_then(|_| self.file.seek(SeekFrom::Start(self.durable)))
-                    .and_then(|_| self.file.sync_data());
+                self.trim();
                 Err(e)
             }
         }
+    }
+
+    /// Cuts the file back to its durable part (preallocated zeros included): after a failed write, and at a clean
+    /// shutdown, so a stopped server leaves only records behind.
+    pub fn trim(&mut self) {
+        let _ = self
+            .file
+            .set_len(self.durable)
+            .and_then(|_| self.file.sync_data());
+        self.allocated = self.durable;
+    }
+
+    /// Makes sure `need` bytes after the durable part are allocated, extending the file by [`PREALLOC`] zero bytes
+    /// (written, not a hole, and fsynced) when they are not.
+    fn reserve(&mut self, need: u64) {
+        if !self.prealloc || self.durable + need <= self.allocated {
+            return;
+        }
+        let target = (self.durable + need + PREALLOC).next_multiple_of(PAGE);
+        let zeros = vec![0u8; 1 << 20];
+        let mut at = self.allocated;
+        let result = (|| {
+            while at < target {
+                let n = (target - at).min(zeros.len() as u64);
+                self.write_at(at, &zeros[..n as usize])?;
+                at += n;
+            }
+            self.file.sync_data()
+        })();
+        match result {
+            Ok(()) => self.allocated = target,
+            Err(e) => {
+                tracing::warn!(file = %self.path.display(), error = %e, "could not preallocate the log; appending");
+                let _ = self.file.set_len(self.allocated);
+                self.prealloc = false;
+            }
+        }
+    }
+
+    fn write_at(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.seek(SeekFrom::Start(at))?;
+        self.file.write_all(bytes)
     }
 
     /// A log whose directory entry is gone (the data dir was removed) takes writes that no restart would see.
@@ -349,5 +447,121 @@ impl LogFile {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with_log(name: &str, bytes: &[u8]) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("provmock-files-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(log_path(&dir), bytes).expect("write");
+        dir
+    }
+
+    /// A header and `n` empty records, as the committer writes them.
+    fn records(n: u64) -> Vec<u8> {
+        let mut out = log_header(3);
+        for seq in 1..=n {
+            out.extend(record_line(seq, &Changes::default()).expect("record"));
+        }
+        out
+    }
+
+    fn read(name: &str, bytes: &[u8]) -> Result<LogContents, String> {
+        let dir = dir_with_log(name, bytes);
+        let log = read_log(&dir).map(|l| l.expect("a log"));
+        let _ = std::fs::remove_dir_all(&dir);
+        log
+    }
+
+    fn padded(mut bytes: Vec<u8>, to: usize) -> Vec<u8> {
+        bytes.resize(to, 0);
+        bytes
+    }
+
+    #[test]
+    fn preallocated_zeros_after_the_records_are_the_end_of_the_log() {
+        let good = records(3);
+        let log = read("zeros", &padded(good.clone(), 3 * PAGE as usize)).expect("reads");
+        assert_eq!(log.records.len(), 3);
+        assert_eq!(log.valid_len, good.len() as u64);
+        assert_eq!(log.torn_at, None);
+    }
+
+    #[test]
+    fn a_record_cut_short_before_the_zeros_is_dropped() {
+        let good = records(3);
+        let mut bytes = good.clone();
+        let next = record_line(4, &Changes::default()).expect("record");
+        bytes.extend_from_slice(&next[..next.len() / 2]);
+        let log = read("torn", &padded(bytes, 2 * PAGE as usize)).expect("reads");
+        assert_eq!(log.records.len(), 3);
+        assert_eq!(log.valid_len, good.len() as u64);
+        assert_eq!(log.torn_at, Some(good.len()));
+    }
+
+    #[test]
+    fn pieces_of_an_unsynced_write_at_page_boundaries_are_dropped() {
+        // A power loss may leave a later page of the last write on disk and an earlier one not.
+        let good = records(2);
+        let mut bytes = padded(good.clone(), 2 * PAGE as usize);
+        bytes.extend_from_slice(b"ords\":{}}\n0123abcd {\"seq\":9");
+        let log = read("pages", &padded(bytes, 4 * PAGE as usize)).expect("reads");
+        assert_eq!(log.records.len(), 2);
+        assert_eq!(log.valid_len, good.len() as u64);
+        assert_eq!(log.torn_at, Some(good.len()));
+    }
+
+    #[test]
+    fn a_whole_bad_line_before_the_zeros_is_damage() {
+        let mut bytes = records(2);
+        let at = bytes.len();
+        bytes.extend_from_slice(b"garbage\n");
+        let err = read("garbage", &padded(bytes, PAGE as usize))
+            .err()
+            .expect("refused");
+        assert!(err.contains(&format!("byte offset {at}")), "{err}");
+    }
+
+    #[test]
+    fn bytes_after_the_zeros_off_a_page_boundary_or_far_away_are_damage() {
+        let good = records(2);
+        let mut off_page = padded(good.clone(), good.len() + 10);
+        off_page.extend_from_slice(b"x");
+        let err = read("off-page", &off_page).err().expect("refused");
+        assert!(
+            err.contains(&format!("byte offset {}", good.len() + 10)),
+            "{err}"
+        );
+
+        let far = good.len() + TORN_WINDOW;
+        let far = far.next_multiple_of(PAGE as usize);
+        let mut far_away = padded(good, far);
+        far_away.extend_from_slice(b"a record the crash cannot have left");
+        let err = read("far", &far_away).err().expect("refused");
+        assert!(err.contains(&format!("byte offset {far}")), "{err}");
+    }
+
+    #[test]
+    fn appends_fill_the_preallocated_space_and_trim_leaves_only_records() {
+        let dir = dir_with_log("append", &log_header(1));
+        let path = log_path(&dir);
+        let mut log = LogFile::open_append(&path, log_header(1).len() as u64).expect("open");
+        let line = record_line(1, &Changes::default()).expect("record");
+        log.append(&line).expect("append");
+        let on_disk = std::fs::metadata(&path).expect("meta").len();
+        assert!(on_disk >= PREALLOC, "preallocated: {on_disk}");
+        let read = read_log(&dir).expect("reads").expect("log");
+        assert_eq!(read.records.len(), 1);
+        log.trim();
+        let bytes = std::fs::read(&path).expect("read");
+        assert_eq!(bytes.len() as u64, log.durable);
+        assert!(bytes.ends_with(&line));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -24,6 +24,7 @@
 
 pub mod changes;
 pub mod files;
+pub mod host;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::{File, OpenOptions};
@@ -34,14 +35,15 @@ use std::sync::{Arc, Condvar, Mutex};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::app::{App, State};
 use crate::clock::ClockMode;
-use crate::ops::Policy;
 use crate::world::Document;
 use crate::world::ids::Ids;
+use crate::world::ops::Policy;
+use crate::world::state::State;
 
 use self::changes::{Scalars, Undo};
 use self::files::{LogFile, io_err};
+use self::host::Host;
 
 /// The log is folded into a new snapshot once it is larger than the snapshot and at least this big.
 const COMPACT_MIN_BYTES: u64 = 64 << 20;
@@ -173,8 +175,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Opens (or creates) the data dir, restores its snapshot and replays its log into `app`, and starts the committer.
-pub fn open(app: &App) -> Result<Persist, String> {
-    let dir = app.config.data_dir.clone().ok_or("no --data-dir")?;
+pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
+    let app: &dyn Host = &*host;
+    let dir = app.config().data_dir.clone().ok_or("no --data-dir")?;
     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
     let lock_file = lock_dir(&dir)?;
     for old in ["log.jsonl", "snapshot.json"] {
@@ -268,7 +271,7 @@ pub fn open(app: &App) -> Result<Persist, String> {
                     changes::reindex(&mut st);
                     fill_secrets(app, &mut st, &secrets);
                     if let Some(c) = clock {
-                        app.clock.restore(c);
+                        app.clock().restore(c);
                     }
                 }
                 if let Some(at) = l.torn_at {
@@ -282,7 +285,7 @@ pub fn open(app: &App) -> Result<Persist, String> {
     let base = {
         let mut st = app.lock();
         changes::track(&mut st);
-        Scalars::of(&st, app.clock.mode())
+        Scalars::of(&st, app.clock().mode())
     };
     let shared = Arc::new(Shared {
         dir: dir.clone(),
@@ -309,7 +312,7 @@ pub fn open(app: &App) -> Result<Persist, String> {
     let committer = {
         // The committer holds the app weakly: a server dropped without `shutdown` still goes away (and its Persist's
         // drop stops the committer, which gives the data dir's lock up).
-        let (shared, turn, app) = (shared.clone(), turn.clone(), Arc::downgrade(&app.0));
+        let (shared, turn, app) = (shared.clone(), turn.clone(), Arc::downgrade(&host));
         std::thread::Builder::new()
             .name("provmock-commit".into())
             .spawn(move || commit_loop(&shared, &turn, &app))
@@ -324,7 +327,7 @@ pub fn open(app: &App) -> Result<Persist, String> {
 }
 
 /// Writes a new data dir: an empty log of generation 1, then the fixtures' world as snapshot generation 1.
-fn init(app: &App, dir: &Path) -> Result<(u64, u64, u64, u64, u64), String> {
+fn init(app: &dyn Host, dir: &Path) -> Result<(u64, u64, u64, u64, u64), String> {
     let header = files::log_header(1);
     files::write_atomic(dir, &files::log_path(dir), &header, 0o644)?;
     let bytes = files::snapshot_line(1, 0, &state_json(app, &app.lock())?);
@@ -390,7 +393,7 @@ fn lock_dir(dir: &Path) -> Result<File, String> {
     Ok(f)
 }
 
-fn restore(app: &App, snap: Snapshot, secrets: &files::Secrets) -> Result<(), String> {
+fn restore(app: &dyn Host, snap: Snapshot, secrets: &files::Secrets) -> Result<(), String> {
     let position: u128 = snap
         .position
         .parse()
@@ -404,13 +407,13 @@ fn restore(app: &App, snap: Snapshot, secrets: &files::Secrets) -> Result<(), St
     st.ops.policies = snap.policies;
     fill_secrets(app, &mut st, secrets);
     drop(st);
-    app.clock.restore(snap.clock);
+    app.clock().restore(snap.clock);
     Ok(())
 }
 
 /// Gives SCP access keys their secret from the secrets file or the fixtures (the snapshot and the log never hold
 /// one).
-fn fill_secrets(app: &App, st: &mut State, secrets: &files::Secrets) {
+fn fill_secrets(app: &dyn Host, st: &mut State, secrets: &files::Secrets) {
     st.world.scp.fill_secret_keys(|k| {
         secrets
             .scp_secret_keys
@@ -420,27 +423,27 @@ fn fill_secrets(app: &App, st: &mut State, secrets: &files::Secrets) {
     });
 }
 
-fn snapshot_of(app: &App, st: &State) -> Snapshot {
+fn snapshot_of(app: &dyn Host, st: &State) -> Snapshot {
     let mut document = st.world.to_document(None);
     document.operations = st.ops.ops.values().cloned().collect();
     Snapshot {
         document,
         seed: st.ids.seed(),
         position: st.ids.position().to_string(),
-        clock: app.clock.mode(),
+        clock: app.clock().mode(),
         default_policy: st.ops.default_policy,
         policies: st.ops.policies.clone(),
     }
 }
 
 /// The snapshot's `state`, as JSON (the committer wraps it once it knows the generation).
-fn state_json(app: &App, st: &State) -> Result<Vec<u8>, String> {
+fn state_json(app: &dyn Host, st: &State) -> Result<Vec<u8>, String> {
     serde_json::to_vec(&snapshot_of(app, st)).map_err(|e| e.to_string())
 }
 
 /// The fixtures' SCP secret keys (never copied into the data dir: the fixtures give them back at every start).
-fn fixture_secret(app: &App, access_key: &str) -> Option<String> {
-    app.fixtures
+fn fixture_secret(app: &dyn Host, access_key: &str) -> Option<String> {
+    app.fixtures()
         .scp
         .access_keys
         .iter()
@@ -449,7 +452,7 @@ fn fixture_secret(app: &App, access_key: &str) -> Option<String> {
 }
 
 /// The SCP secret keys now in the world that the fixtures do not give.
-fn secret_keys(app: &App, st: &State) -> BTreeMap<String, String> {
+fn secret_keys(app: &dyn Host, st: &State) -> BTreeMap<String, String> {
     st.world
         .scp
         .access_keys
@@ -459,7 +462,7 @@ fn secret_keys(app: &App, st: &State) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn write_secrets(dir: &Path, app: &App) -> Result<(), String> {
+fn write_secrets(dir: &Path, app: &dyn Host) -> Result<(), String> {
     let keys = secret_keys(app, &app.lock());
     write_secret_keys(dir, keys)
 }
@@ -488,12 +491,15 @@ impl Persist {
         if let Some(h) = lock(&self.committer).take() {
             let _ = h.join();
         }
-        lock(&self.shared.files).lock.take();
+        let mut f = lock(&self.shared.files);
+        // A stopped server leaves only records behind: no preallocated zeros.
+        f.log.trim();
+        f.lock.take();
     }
 
     /// Before a change runs (turn held): if an earlier write failed, makes the data dir whole again first — a new
     /// snapshot of the world as it is — or says why it cannot.
-    pub fn ready(&self, app: &App) -> Result<(), String> {
+    pub fn ready(&self, app: &dyn Host) -> Result<(), String> {
         let sh = &self.shared;
         if lock(&sh.queue).broken.is_none() {
             return Ok(());
@@ -525,13 +531,13 @@ impl Persist {
     /// request's changes, and those of any concurrent request that has not sealed yet — queues it in order, and
     /// says what to wait for. A request classed as a write that finds nothing left (a concurrent seal took its
     /// changes, or it changed nothing) waits for the last record queued.
-    pub fn seal(&self, app: &App, writes: bool) -> Sealed {
+    pub fn seal(&self, app: &dyn Host, writes: bool) -> Sealed {
         let sh = &self.shared;
         let mut st = app.lock();
         let mut base = lock(&sh.base);
         let (kind, undo, secrets) = if let Some(saved) = st.replaced.take() {
             changes::track(&mut st);
-            let before = std::mem::replace(&mut *base, Scalars::of(&st, app.clock.mode()));
+            let before = std::mem::replace(&mut *base, Scalars::of(&st, app.clock().mode()));
             // A replacement is a new snapshot; it follows the last record sealed.
             let seq = lock(&sh.queue).next_seq - 1;
             match state_json(app, &st) {
@@ -543,7 +549,7 @@ impl Persist {
                 Err(e) => return Sealed::Failed(e),
             }
         } else {
-            let (c, undo) = changes::take(&mut st, &mut base, app.clock.mode());
+            let (c, undo) = changes::take(&mut st, &mut base, app.clock().mode());
             if c.is_empty() {
                 if !writes {
                     return Sealed::Nothing;
@@ -581,7 +587,7 @@ impl Persist {
                 drop(base);
                 changes::reindex(&mut st);
                 drop(st);
-                app.clock.restore(before.clock);
+                app.clock().restore(before.clock);
             }
             return Sealed::Failed(e);
         }
@@ -599,7 +605,7 @@ impl Persist {
 }
 
 /// Writes a new snapshot generation of the world as it is (with no record pending) and an empty log after it.
-fn rewrite(sh: &Shared, f: &mut Files, app: &App, seq: u64) -> Result<(), String> {
+fn rewrite(sh: &Shared, f: &mut Files, app: &dyn Host, seq: u64) -> Result<(), String> {
     if !sh.dir.is_dir() {
         return Err(format!("{}: the data dir is gone", sh.dir.display()));
     }
@@ -646,11 +652,7 @@ fn write_generation(sh: &Shared, f: &mut Files, snapshot: &[u8]) -> Result<(), S
     Ok(())
 }
 
-fn commit_loop(
-    sh: &Shared,
-    turn: &tokio::sync::RwLock<()>,
-    app: &std::sync::Weak<crate::app::Inner>,
-) {
+fn commit_loop(sh: &Shared, turn: &tokio::sync::RwLock<()>, app: &std::sync::Weak<dyn Host>) {
     loop {
         let (batch, durable) = {
             let mut q = lock(&sh.queue);
@@ -663,10 +665,10 @@ fn commit_loop(
             let durable = q.durable_seq;
             (q.items.drain(..).collect::<Vec<Item>>(), durable)
         };
-        let Some(app) = app.upgrade().map(App) else {
+        let Some(app) = app.upgrade() else {
             return;
         };
-        let app = &app;
+        let app: &dyn Host = &*app;
         match write_batch(sh, app, &batch, durable) {
             Ok(last_seq) => {
                 let mut q = lock(&sh.queue);
@@ -698,7 +700,7 @@ fn commit_loop(
 /// sequence number written, or how many items made it, the last sequence number on disk, and the error.
 fn write_batch(
     sh: &Shared,
-    app: &App,
+    app: &dyn Host,
     batch: &[Item],
     durable: u64,
 ) -> Result<u64, (usize, u64, String)> {
@@ -757,7 +759,7 @@ fn write_batch(
 
 /// Puts the world back as it was before `failed` (oldest first) and tells their requests; the next write rewrites
 /// the data dir.
-fn rollback(sh: &Shared, app: &App, failed: Vec<Item>, e: &str) {
+fn rollback(sh: &Shared, app: &dyn Host, failed: Vec<Item>, e: &str) {
     let mut st = app.lock();
     let mut clock = None;
     let mut records = 0;
@@ -773,7 +775,7 @@ fn rollback(sh: &Shared, app: &App, failed: Vec<Item>, e: &str) {
     changes::reindex(&mut st);
     drop(st);
     if let Some(c) = clock {
-        app.clock.restore(c);
+        app.clock().restore(c);
     }
     let mut q = lock(&sh.queue);
     q.next_seq -= records;
@@ -782,23 +784,4 @@ fn rollback(sh: &Shared, app: &App, failed: Vec<Item>, e: &str) {
     for tx in std::mem::take(&mut q.waiters).into_values().flatten() {
         let _ = tx.send(Err(e.to_string()));
     }
-}
-
-/// Whether a request may change the world (and so waits for its record even when a concurrent request sealed it).
-pub fn may_change(method: &http::Method, path: &str, grpc: bool) -> bool {
-    if path.starts_with("/_mock/") {
-        return *method != http::Method::GET
-            && !path.starts_with("/_mock/faults")
-            && !path.starts_with("/_mock/journal");
-    }
-    if grpc {
-        let rpc = path.rsplit('/').next().unwrap_or("");
-        let read_only = (rpc.starts_with("Get")
-            || rpc.starts_with("List")
-            || path.starts_with("/grpc.reflection."))
-            && !path.contains("Operation");
-        return !read_only;
-    }
-    // Reading an operation can finish it (`after_polls`), and Yandex cancels with GET.
-    *method != http::Method::GET || path.contains("/operations")
 }

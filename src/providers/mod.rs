@@ -1,25 +1,22 @@
 //! The API families. Each method is implemented once in a `service.rs`; `rest.rs` and `grpc.rs` are thin adapters.
-//! This module holds what all REST adapters share: the parsed request, the entry point that picks the family by
-//! path, and the operation hooks the engine calls when an operation finishes.
+//! Each family declares its REST routes once, as data, in its `routes.rs` (method, template, RPC name, whether it
+//! writes, handler). This module holds what all REST adapters share: the parsed request, the lookup of a request in
+//! its family's table ([`Routed`], and [`grpc_route`] for gRPC methods) and the entry point that serves it.
 
 pub mod google;
 pub mod scp;
 pub mod yandex;
 
-use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-use self::google::{Caller, Query, RestPath, Version};
-use crate::app::{App, State};
+use self::google::Version;
+use crate::app::App;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::family::Family;
-use crate::ops::{AnyJson, Operation};
-
-/// Largest request body accepted (1 MiB); larger ones get 413 in the family's envelope.
-pub const BODY_LIMIT: usize = 1 << 20;
+use crate::request::{Caller, Query, RestPath};
+use crate::route::{self, Found, Vars};
 
 /// A REST request, parsed once for every adapter.
 pub struct RestRequest {
@@ -33,6 +30,8 @@ pub struct RestRequest {
     /// HTTP/2's `:authority` (HTTP/1.1 requests carry `Host` instead): see [`RestRequest::authority`].
     pub uri_authority: Option<http::uri::Authority>,
     pub path: RestPath,
+    /// What the route's template captured.
+    pub vars: Vars,
     pub query: Query,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -41,6 +40,20 @@ pub struct RestRequest {
 }
 
 impl RestRequest {
+    /// A variable the route's template captured (`parent`, `name`, …), its segments joined with `/`.
+    pub fn var(&self, name: &str) -> String {
+        self.vars.get(&self.path, name)
+    }
+
+    /// The API version the path starts with (`v1` when it names none).
+    pub fn version(&self) -> Version {
+        self.path
+            .segments
+            .first()
+            .and_then(|s| Version::parse(s))
+            .unwrap_or(Version::V1)
+    }
+
     /// The host (and port) the client addressed: HTTP/2's `:authority` (HTTP/2 sends no `Host`), else `Host`.
     pub fn authority(&self) -> Option<&str> {
         self.uri_authority.as_ref().map(|a| a.as_str()).or_else(|| {
@@ -88,24 +101,116 @@ pub fn route_not_found(r: &RestRequest) -> ApiError {
         .with_reason("ROUTE_NOT_FOUND")
 }
 
-/// The REST entry point for every family: parses the path and query once, dispatches, renders. The body was read
-/// (bounded) by the caller.
+/// What a family's route does with a request: answer JSON (Google and Yandex), or build the whole response (SCP
+/// sets its own status and headers).
+pub enum Handler {
+    Json(fn(&RestRequest) -> ApiResult<google::JsonBody>),
+    Raw(fn(&RestRequest) -> ApiResult<Response>),
+}
+
+/// A route of one of the families' tables.
+pub type Route = crate::route::Route<Handler>;
+
+/// Every family's route table, with how many leading segments (the API versions it serves) come before its
+/// templates.
+pub fn tables() -> [(Family, &'static [Route]); 4] {
+    [
+        (Family::Channel, google::channel::routes::ROUTES),
+        (Family::CloudIdentity, google::cloudidentity::routes::ROUTES),
+        (Family::Scp, scp::routes::ROUTES),
+        (Family::Yandex, yandex::routes::ROUTES),
+    ]
+}
+
+/// A REST request looked up once, before it is served: the family (by the cheap pick of [`Family::of_path`]), the
+/// parsed path and the route of that family's table it matched. Fault rules, the journal, the data dir's sync and
+/// the dispatch all read it.
+pub struct Routed {
+    pub family: Family,
+    path: ApiResult<RestPath>,
+    found: Found<'static, Handler>,
+}
+
+impl Routed {
+    pub fn new(method: &Method, raw_path: &str) -> Routed {
+        let family = Family::of_path(raw_path);
+        let path = RestPath::parse(raw_path);
+        let found = match &path {
+            Ok(p) => {
+                let first = p.segments.first().and_then(|s| Version::parse(s));
+                match (family, first) {
+                    (Family::Channel, Some(Version::V1 | Version::V1alpha1)) => {
+                        route::find(google::channel::routes::ROUTES, method, p, 1)
+                    }
+                    (Family::CloudIdentity, Some(Version::V1 | Version::V1beta1)) => {
+                        route::find(google::cloudidentity::routes::ROUTES, method, p, 1)
+                    }
+                    (Family::Scp, _) => route::find(scp::routes::ROUTES, method, p, 0),
+                    (Family::Yandex, _) => route::find(yandex::routes::ROUTES, method, p, 0),
+                    _ => Found::NotFound,
+                }
+            }
+            Err(_) => Found::NotFound,
+        };
+        Routed {
+            family,
+            path,
+            found,
+        }
+    }
+
+    /// The matched route.
+    pub fn route(&self) -> Option<&'static Route> {
+        match &self.found {
+            Found::Route(r, _) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The RPC the request stands for (`package.Service/Method`), as fault rules name it.
+    pub fn rpc(&self) -> Option<&'static str> {
+        self.route().map(|r| r.rpc)
+    }
+
+    /// Whether serving it may change the world: what its route says; a request no route takes changes nothing.
+    pub fn writes(&self) -> bool {
+        self.route().is_some_and(|r| r.writes)
+    }
+}
+
+/// The route of a gRPC method (`/package.Service/Method`): the entry of its family's table with that RPC name.
+pub fn grpc_route(path: &str) -> Option<&'static Route> {
+    let rpc = path.strip_prefix('/').unwrap_or(path);
+    let table = match Family::of_grpc_path(path) {
+        Family::Yandex => yandex::routes::ROUTES,
+        _ => google::channel::routes::ROUTES,
+    };
+    table.iter().find(|r| r.rpc == rpc)
+}
+
+/// The REST entry point for every family: serves the route the request was looked up to ([`Routed`]), or answers
+/// why none takes it. The body was read (bounded) by the caller.
 pub async fn rest(
     app: App,
     parts: http::request::Parts,
     body: Bytes,
     scheme: &'static str,
+    routed: Routed,
 ) -> Response {
     let raw_path = parts.uri.path().to_string();
-    let family = Family::of_path(&raw_path);
+    let family = routed.family;
     let request_id = parts
         .headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let path = match RestPath::parse(&raw_path) {
+    let path = match routed.path {
         Ok(p) => p,
         Err(e) => return e.render(family, request_id.as_deref()),
+    };
+    let (handler, vars) = match &routed.found {
+        Found::Route(route, vars) => (Some(&route.handler), *vars),
+        _ => (None, Vars::default()),
     };
     let r = RestRequest {
         caller: Caller::from_headers(&parts.headers),
@@ -116,146 +221,35 @@ pub async fn rest(
         scheme,
         uri_authority: parts.uri.authority().cloned(),
         path,
+        vars,
         query: Query::parse(parts.uri.query()),
         headers: parts.headers,
         body,
         request_id,
     };
-    let result = match family {
-        Family::Scp => scp::rest::route(&r),
-        _ => dispatch(&r, family).map(google::ok_json),
+    let result = match (handler, routed.found) {
+        (Some(Handler::Json(h)), _) => h(&r).map(google::ok_json),
+        (Some(Handler::Raw(h)), _) => h(&r),
+        (None, Found::WrongMethod(allowed)) => Err(method_not_allowed(&r, &allowed)),
+        (None, _) => Err(unrouted(&r, family)),
     };
     result.unwrap_or_else(|e| e.render(family, r.request_id.as_deref()))
 }
 
-fn dispatch(r: &RestRequest, family: Family) -> ApiResult<google::JsonBody> {
+/// Why no route takes a request: 404 ROUTE_NOT_FOUND, or UNIMPLEMENTED where provmock knows the API but does not
+/// serve it (Cloud Identity's other versions and APIs, Yandex IdP's other methods).
+fn unrouted(r: &RestRequest, family: Family) -> ApiError {
     let version = r.path.segments.first().and_then(|s| Version::parse(s));
     match (family, version) {
-        (Family::Channel, Some(v @ (Version::V1 | Version::V1alpha1))) => {
-            google::channel::rest::route(r, v)
-        }
-        (Family::CloudIdentity, Some(v @ (Version::V1 | Version::V1beta1))) => {
-            google::cloudidentity::rest::route(r, v).map(Into::into)
-        }
-        (Family::Yandex, _) => yandex::rest::route(r).map(Into::into),
-        (Family::CloudIdentity, _) => Err(ApiError::unimplemented(format!(
+        (Family::CloudIdentity, Some(Version::V1 | Version::V1beta1)) => route_not_found(r),
+        (Family::CloudIdentity, _) => ApiError::unimplemented(format!(
             "the {} API is not implemented by this provmock build ({} {})",
             family.name(),
             r.method,
             r.raw_path
-        ))),
-        _ => Err(route_not_found(r)),
-    }
-}
-
-/// Decodes JSON, naming the field path of the first problem (`customer.domain`, or `body` for the document itself).
-/// Each family phrases the error its own way with `prefix`.
-pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8], prefix: &str) -> ApiResult<T> {
-    // Valid bodies (nearly all of them) take the plain decoder; only a failure is decoded again with the path
-    // tracking that names the field, which costs a wrapper per value.
-    // Arrays where an object belongs are refused at any depth (serde's derived structs would take `[]` as a
-    // struct of defaults).
-    if let Ok(v) = crate::json_strict::from_slice(bytes) {
-        return Ok(v);
-    }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(crate::json_strict::ObjectsOnly::new(de)).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
-        ApiError::invalid_argument(format!("{prefix} {inner} (at `{field}`)"))
-            .with_violation(field, inner)
-    })
-}
-
-/// Reads a body of at most [`BODY_LIMIT`] bytes within `timeout`: 413 when larger, 408 when it does not arrive in
-/// time (a slow or stalled client), 400 when the client breaks off before its end (a half-sent body).
-pub async fn read_body(
-    headers: &HeaderMap,
-    body: Body,
-    timeout: std::time::Duration,
-) -> ApiResult<Bytes> {
-    use http_body_util::BodyExt;
-    let too_large = |n: Option<u64>| {
-        let size = n
-            .map(|n| format!("{n} bytes"))
-            .unwrap_or_else(|| "more than the limit".to_string());
-        ApiError::invalid_argument(format!(
-            "request body of {size} exceeds the {BODY_LIMIT}-byte limit"
-        ))
-        .with_reason("REQUEST_TOO_LARGE")
-        .with_http_status(StatusCode::PAYLOAD_TOO_LARGE)
-    };
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return Err(too_large(declared));
-    }
-    // Most reads (GET) have no body: no timer for them.
-    if http_body::Body::is_end_stream(&body) {
-        return Ok(Bytes::new());
-    }
-    let collect = http_body_util::Limited::new(body, BODY_LIMIT).collect();
-    match tokio::time::timeout(timeout, collect).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(None)),
-        Ok(Err(e)) => Err(ApiError::invalid_argument(format!(
-            "the request body broke off before its end: {e}"
-        ))
-        .with_reason("INCOMPLETE_BODY")),
-        // guess: Google's front ends answer a stalled upload with 408; the code is DEADLINE_EXCEEDED.
-        Err(_) => Err(ApiError::new(
-            Code::DeadlineExceeded,
-            format!(
-                "the request body did not arrive within {:?} (--body-timeout)",
-                timeout
-            ),
-        )
-        .with_reason("REQUEST_TIMEOUT")
-        .with_http_status(StatusCode::REQUEST_TIMEOUT)),
-    }
-}
-
-/// Called by the operation engine when an operation succeeds: applies its action to the world.
-pub fn complete_operation(
-    st: &mut State,
-    op: &Operation,
-    now: DateTime<Utc>,
-) -> ApiResult<Option<AnyJson>> {
-    match op.kind.as_str() {
-        google::channel::service::PROVISION_KIND => {
-            google::channel::service::complete_provision(st, op, now)
-        }
-        k if google::channel::orders::KINDS.contains(&k) => {
-            google::channel::orders::complete_order(st, op, now)
-        }
-        scp::service::CREATE_KIND => scp::service::complete_create(st, op, now),
-        yandex::service::CREATE_USER_KIND => yandex::service::complete_create_user(st, op, now),
-        yandex::service::CREATE_POOL_KIND => yandex::service::complete_create_pool(st, op, now),
-        _ => Ok(op.response.clone()),
-    }
-}
-
-/// Called by the operation engine when an operation fails or is cancelled: undoes what its start reserved.
-pub fn abort_operation(st: &mut State, op: &Operation, _err: &ApiError, now: DateTime<Utc>) {
-    match op.kind.as_str() {
-        google::channel::service::PROVISION_KIND => {
-            google::channel::service::abort_provision(st, op)
-        }
-        k if google::channel::orders::KINDS.contains(&k) => {
-            google::channel::orders::abort_order(st, op)
-        }
-        scp::service::CREATE_KIND => scp::service::abort_create(st, op, now),
-        yandex::service::CREATE_USER_KIND | yandex::service::CREATE_POOL_KIND => {
-            yandex::service::abort_create(st, op)
-        }
-        _ => {}
+        )),
+        (Family::Yandex, _) => yandex::rest::unrouted(r),
+        _ => route_not_found(r),
     }
 }
 

@@ -5,10 +5,16 @@
 //! Loading validates everything a careless fixture can get wrong (unknown fields, duplicate ids, dangling
 //! references) and names the path inside the document of the first problem.
 
+pub mod actions;
 pub mod google;
 pub mod ids;
+pub mod messages;
+pub mod names;
+pub mod ops;
 pub mod orders;
 pub mod scp;
+pub mod state;
+pub mod stored;
 pub mod tracked;
 pub mod yandex;
 
@@ -44,7 +50,7 @@ pub struct Document {
     pub yandex: yandex::YandexDocument,
     /// Operations, in a state export: restored as they were; pending ones finish on schedule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub operations: Vec<crate::ops::Operation>,
+    pub operations: Vec<crate::world::ops::Operation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -324,7 +330,7 @@ impl World {
 /// Consumer accounts, invitation records and sent mail: valid, lower-cased, unique, and pointing at known
 /// Cloud Identities.
 fn load_invitations(g: &mut GoogleWorld, gd: &GoogleDocument) -> Result<(), DocumentError> {
-    use crate::providers::google::channel::service::valid_email;
+    use self::names::valid_email;
     for (i, a) in gd.consumer_accounts.iter().enumerate() {
         let path = format!("google.consumer_accounts[{i}].email");
         if !valid_email(&a.email) {

@@ -460,6 +460,16 @@ pub fn int_parameter(params: &[chpb::Parameter], name: &str) -> Option<i64> {
         })
 }
 
+/// Where a transferable SKU is held now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// In the Cloud Identity's `held_skus`.
+    Held { cloud_identity: String, sku: String },
+    /// An entitlement of another reseller's customer linked to the same Cloud Identity.
+    Entitlement { name: String },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,16 @@ impl ScpWorld {
     }
 
     pub fn put_account(&mut self, a: Account) {
+        // The usual update (a create finishing, a state change) keeps the indexed fields: no index moves.
+        if let Some(old) = self.accounts.get_mut(&a.id)
+            && old.organization_id == a.organization_id
+            && old.created_at == a.created_at
+            && old.name == a.name
+            && old.email == a.email
+        {
+            *old = a;
+            return;
+        }
         if let Some(old) = self.accounts.remove(&a.id) {
             self.by_created.remove(&(old.created_at, old.id.clone()));
             self.names

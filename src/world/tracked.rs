@@ -6,7 +6,7 @@
 //! change cannot bypass the record. While tracking is off (no `--data-dir`) the only cost is one branch.
 
 use std::borrow::Borrow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Deref;
 
 /// A `BTreeMap` that, while tracking, keeps each touched key's value as it was before the first touch.
@@ -147,11 +147,12 @@ impl<K: Ord, V> FromIterator<(K, V)> for Tracked<K, V> {
     }
 }
 
-/// A `Vec` that, while tracking, knows whether this round only appended at the end and dropped from the front (the
-/// usual case: the bounded mail log) or changed it otherwise (then its whole earlier value is kept).
+/// A list that, while tracking, knows whether this round only appended at the end and dropped from the front (the
+/// usual case: the bounded mail log) or changed it otherwise (then its whole earlier value is kept). A `VecDeque`,
+/// so dropping the oldest item of a bounded log costs that item, not a move of all the others.
 #[derive(Debug, Clone)]
 pub struct TrackedVec<T> {
-    items: Vec<T>,
+    items: VecDeque<T>,
     tracking: bool,
     /// Items dropped from the front this round, in order.
     dropped: Vec<T>,
@@ -164,7 +165,7 @@ pub struct TrackedVec<T> {
 impl<T> Default for TrackedVec<T> {
     fn default() -> Self {
         TrackedVec {
-            items: Vec::new(),
+            items: VecDeque::new(),
             tracking: false,
             dropped: Vec::new(),
             pushed: 0,
@@ -174,8 +175,8 @@ impl<T> Default for TrackedVec<T> {
 }
 
 impl<T> Deref for TrackedVec<T> {
-    type Target = Vec<T>;
-    fn deref(&self) -> &Vec<T> {
+    type Target = VecDeque<T>;
+    fn deref(&self) -> &VecDeque<T> {
         &self.items
     }
 }
@@ -209,8 +210,13 @@ impl<T: Clone> TrackedVec<T> {
     fn before(&self) -> Vec<T> {
         let kept = self.items.len() - self.pushed;
         let mut before = self.dropped.clone();
-        before.extend_from_slice(&self.items[..kept]);
+        before.extend(self.items.iter().take(kept).cloned());
         before
+    }
+
+    /// The items, oldest first, as a plain `Vec` (what documents and records hold).
+    pub fn to_vec(&self) -> Vec<T> {
+        self.items.iter().cloned().collect()
     }
 
     fn replacing(&mut self) {
@@ -225,7 +231,7 @@ impl<T: Clone> TrackedVec<T> {
         if self.tracking && self.replaced.is_none() {
             self.pushed += 1;
         }
-        self.items.push(item);
+        self.items.push_back(item);
     }
 
     /// Drops the first `n` items.
@@ -243,8 +249,8 @@ impl<T: Clone> TrackedVec<T> {
         self.items.drain(..n);
     }
 
-    /// Mutable access to the whole vector (recorded as a replacement).
-    pub fn make_mut(&mut self) -> &mut Vec<T> {
+    /// Mutable access to the whole list (recorded as a replacement).
+    pub fn make_mut(&mut self) -> &mut VecDeque<T> {
         self.replacing();
         &mut self.items
     }
@@ -256,10 +262,7 @@ impl<T: Clone> TrackedVec<T> {
     /// This round's change and its undo; tracking goes on afresh.
     pub fn take(&mut self) -> Option<(VecChange<T>, VecUndo<T>)> {
         if let Some(before) = self.replaced.take() {
-            return Some((
-                VecChange::Replace(self.items.clone()),
-                VecUndo::Restore(before),
-            ));
+            return Some((VecChange::Replace(self.to_vec()), VecUndo::Restore(before)));
         }
         if !self.is_dirty() {
             return None;
@@ -269,7 +272,11 @@ impl<T: Clone> TrackedVec<T> {
         Some((
             VecChange::Edit {
                 drop_front: dropped.len(),
-                append: self.items[self.items.len() - pushed..].to_vec(),
+                append: self
+                    .items
+                    .range(self.items.len() - pushed..)
+                    .cloned()
+                    .collect(),
             },
             VecUndo::Edit { pushed, dropped },
         ))
@@ -281,7 +288,7 @@ impl<T: Clone> TrackedVec<T> {
                 self.items.drain(..drop_front.min(self.items.len()));
                 self.items.extend(append);
             }
-            VecChange::Replace(items) => self.items = items,
+            VecChange::Replace(items) => self.items = items.into(),
         }
     }
 
@@ -292,10 +299,10 @@ impl<T: Clone> TrackedVec<T> {
                 mut dropped,
             } => {
                 self.items.truncate(self.items.len().saturating_sub(pushed));
-                dropped.append(&mut self.items);
-                self.items = dropped;
+                dropped.extend(self.items.drain(..));
+                self.items = dropped.into();
             }
-            VecUndo::Restore(items) => self.items = items,
+            VecUndo::Restore(items) => self.items = items.into(),
         }
     }
 }
@@ -303,7 +310,7 @@ impl<T: Clone> TrackedVec<T> {
 impl<T> From<Vec<T>> for TrackedVec<T> {
     fn from(items: Vec<T>) -> Self {
         TrackedVec {
-            items,
+            items: items.into(),
             ..Default::default()
         }
     }

@@ -175,6 +175,14 @@ impl YandexWorld {
     }
 
     pub fn put_user(&mut self, u: User) {
+        // The usual update (a create finishing, a profile change) keeps the pool and username: no index moves.
+        if let Some(old) = self.users.get_mut(&u.id)
+            && old.userpool_id == u.userpool_id
+            && old.profile.username == u.profile.username
+        {
+            *old = u;
+            return;
+        }
         self.remove_user(&u.id);
         self.usernames.insert(
             (u.userpool_id.clone(), u.profile.username.to_lowercase()),

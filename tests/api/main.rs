@@ -13,6 +13,7 @@ mod hardening;
 mod helpers;
 mod process;
 mod roundtrip;
+mod routes;
 mod scp;
 mod steering;
 mod tls;

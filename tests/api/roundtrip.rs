@@ -282,7 +282,7 @@ async fn run(
 }
 
 /// The data dir's files as a crash would leave them now (every acknowledged record is fsynced), with half a record
-/// after the last one (a write the crash cut).
+/// after the last one (a write the crash cut), over the log's preallocated zeros if it has them.
 fn crash_copy(dir: &std::path::Path) -> std::path::PathBuf {
     let to = std::env::temp_dir().join(format!("provmock-crash-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&to).expect("dir");
@@ -293,7 +293,11 @@ fn crash_copy(dir: &std::path::Path) -> std::path::PathBuf {
     }
     let log = to.join("changes.log");
     let mut bytes = std::fs::read(&log).expect("log");
-    bytes.extend_from_slice(br#"0badc0de {"seq":99999,"changes":{"google_cust"#);
+    // The cut write lands where the records end: the file's end, or the zeros the log is extended with.
+    let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+    let torn = br#"0badc0de {"seq":99999,"changes":{"google_cust"#;
+    let over = (end + torn.len()).min(bytes.len());
+    bytes.splice(end..over, torn.iter().copied());
     std::fs::write(&log, bytes).expect("torn");
     to
 }

@@ -364,7 +364,7 @@ async fn an_event_stream_beats_through_the_idle_timeout() {
 async fn event_streams_are_limited() {
     let app = spawn_app().await;
     let mut open = Vec::new();
-    for _ in 0..provmock::control::events::MAX_LISTENERS {
+    for _ in 0..provmock::observe::events::MAX_LISTENERS {
         open.push(Events::open(&app, None).await);
     }
     let over = app.get("/_mock/events").await;

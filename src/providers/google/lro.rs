@@ -3,14 +3,16 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Caller, Version, enums_to_int};
+use super::{Version, enums_to_int};
 use crate::app::App;
-use crate::error::{ApiError, ApiResult, Code, any};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::family::Family;
-use crate::ops::{AnyJson, Operation, Outcome};
 use crate::paging;
-use crate::proto::google::cloud::channel::v1 as chpb;
 use crate::proto::google::longrunning as lropb;
+use crate::request::Caller;
+use crate::world::ops::{AnyJson, Operation, Outcome};
+use crate::world::state::State;
+use crate::world::stored;
 
 /// The `@type` of a stored message as the given API version names it (v1alpha1 renames Channel's package).
 fn type_url(type_name: &str, version: Version) -> String {
@@ -37,9 +39,7 @@ fn any_json(a: &AnyJson, version: Version, enums_as_int: bool) -> Value {
         "@type".into(),
         Value::String(type_url(&a.type_name, version)),
     );
-    if let Value::Object(fields) = &a.value {
-        obj.extend(fields.clone());
-    }
+    obj.extend(a.fields());
     let mut v = Value::Object(obj);
     if enums_as_int {
         enums_to_int(&mut v);
@@ -71,26 +71,6 @@ pub fn operation_json(
     v
 }
 
-/// Packs a stored message as a protobuf `Any` (for gRPC), by its type name.
-pub fn any_proto(a: &AnyJson) -> Option<pbjson_types::Any> {
-    fn pack<M: prost::Message + serde::de::DeserializeOwned>(
-        a: &AnyJson,
-    ) -> Option<pbjson_types::Any> {
-        let msg: M = serde_json::from_value(a.value.clone()).ok()?;
-        Some(any(&a.type_name, &msg))
-    }
-    match a.type_name.as_str() {
-        "google.cloud.channel.v1.Customer" => pack::<chpb::Customer>(a),
-        "google.cloud.channel.v1.OperationMetadata" => pack::<chpb::OperationMetadata>(a),
-        "google.cloud.channel.v1.Entitlement" => pack::<chpb::Entitlement>(a),
-        "google.cloud.channel.v1.TransferEntitlementsResponse" => {
-            pack::<chpb::TransferEntitlementsResponse>(a)
-        }
-        "google.protobuf.Empty" => Some(any("google.protobuf.Empty", &())),
-        _ => None,
-    }
-}
-
 pub fn operation_proto(op: &Operation) -> lropb::Operation {
     let result = if !op.done {
         None
@@ -101,12 +81,12 @@ pub fn operation_proto(op: &Operation) -> lropb::Operation {
     } else {
         op.response
             .as_ref()
-            .and_then(any_proto)
+            .and_then(stored::pack)
             .map(lropb::operation::Result::Response)
     };
     lropb::Operation {
         name: op.name.clone(),
-        metadata: op.metadata.as_ref().and_then(any_proto),
+        metadata: op.metadata.as_ref().and_then(stored::pack),
         done: op.done,
         result,
     }
@@ -120,10 +100,9 @@ fn visible(op: &Operation, accounts: Option<&[String]>) -> bool {
 /// The Channel operation `name`, if the caller may see it. guess: another tenant's operation answers NOT_FOUND,
 /// exactly as a missing one does, so operation names cannot be probed across tenants (the name carries no account
 /// to judge a PERMISSION_DENIED by, AIP-211 style).
-fn channel_op(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
-    let accounts = super::channel::service::accounts_of_caller(app, caller)?;
+fn channel_op(app: &App, st: &State, caller: &Caller, name: &str) -> ApiResult<()> {
+    let accounts = super::channel::service::accounts_of_caller(app, st, caller)?;
     check_name(name)?;
-    let st = app.lock();
     match st.ops.ops.get(name) {
         Some(op) if visible(op, accounts.as_deref()) => Ok(()),
         _ => Err(ApiError::not_found(format!("operation `{name}` not found"))
@@ -142,9 +121,10 @@ fn check_name(name: &str) -> ApiResult<()> {
 }
 
 pub fn get_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<Operation> {
-    channel_op(app, caller, name)?;
+    let mut st = app.lock();
+    channel_op(app, &st, caller, name)?;
     let now = app.clock.now();
-    app.lock().read_operation(name, now)
+    st.read_operation(name, now)
 }
 
 /// Lists Channel operations, oldest name first. `filter` supports `done=true|false` (guess: the docs name no
@@ -156,7 +136,8 @@ pub fn list_operations(
     page_size: i64,
     page_token: &str,
 ) -> ApiResult<(Vec<Operation>, String)> {
-    let accounts = super::channel::service::accounts_of_caller(app, caller)?;
+    let st = app.lock();
+    let accounts = super::channel::service::accounts_of_caller(app, &st, caller)?;
     let done_filter = match filter.replace(' ', "").as_str() {
         "" => None,
         "done=true" => Some(true),
@@ -175,7 +156,6 @@ pub fn list_operations(
     } else {
         paging::decode(page_token, &fp, "pageToken")?
     };
-    let st = app.lock();
     let keep = |_: &str, op: &Operation| {
         visible(op, accounts.as_deref()) && done_filter.is_none_or(|d| op.done == d)
     };
@@ -191,9 +171,9 @@ pub fn list_operations(
 
 /// Cancelling a running operation finishes it with CANCELLED; cancelling a finished one changes nothing.
 pub fn cancel_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
-    channel_op(app, caller, name)?;
-    let now = app.clock.now();
     let mut st = app.lock();
+    channel_op(app, &st, caller, name)?;
+    let now = app.clock.now();
     let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was cancelled"))
         .with_reason("CANCELLED");
     st.finish_operation(name, Outcome::Fail(err), now);
@@ -201,9 +181,9 @@ pub fn cancel_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()>
 }
 
 pub fn delete_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
-    channel_op(app, caller, name)?;
-    let now = app.clock.now();
     let mut st = app.lock();
+    channel_op(app, &st, caller, name)?;
+    let now = app.clock.now();
     // guess: deleting a running operation cancels its work first, so nothing is left half-applied.
     let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was deleted"));
     st.finish_operation(name, Outcome::Fail(err), now);

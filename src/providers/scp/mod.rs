@@ -2,6 +2,7 @@
 //! versions, and the Organization account reads clients poll until an account is ACTIVE.
 
 pub mod rest;
+pub mod routes;
 pub mod service;
 pub mod signature;
 pub mod versions;

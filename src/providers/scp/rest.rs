@@ -1,14 +1,15 @@
 //! SCP over REST: `POST /v1/accounts` (Cloud Control), `GET /v1/organization-accounts[/{id}]` (Organization) and the
-//! version list at `GET /`. Headers and bodies are parsed here; rules live in `service.rs`.
+//! version list at `GET /` — one handler per route of `routes.rs`. Headers and bodies are parsed here; rules live
+//! in `service.rs`.
 
 use axum::response::Response;
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderValue, StatusCode};
 use serde_json::json;
 
 use super::service::{self, Credentials, ListQuery};
 use super::versions;
 use crate::error::{ApiError, ApiResult, json_response};
-use crate::providers::{RestRequest, method_not_allowed, route_not_found};
+use crate::providers::RestRequest;
 
 fn header(r: &RestRequest, name: &str) -> Option<String> {
     r.headers
@@ -44,7 +45,7 @@ fn parse_body(body: &[u8]) -> ApiResult<service::CreateAccountRequest> {
             "a JSON request body is required",
         ));
     }
-    crate::providers::decode_json(body, "invalid request body:")
+    crate::request::decode_json(body, "invalid request body:")
 }
 
 fn usize_param(r: &RestRequest, name: &str, default: usize, max: usize) -> ApiResult<usize> {
@@ -56,63 +57,59 @@ fn usize_param(r: &RestRequest, name: &str, default: usize, max: usize) -> ApiRe
     }
 }
 
-pub fn route(r: &RestRequest) -> ApiResult<Response> {
-    let segs = r.path.segs();
+fn api_version(r: &RestRequest) -> Option<String> {
+    header(r, "scp-api-version")
+}
+
+pub fn list_versions(r: &RestRequest) -> ApiResult<Response> {
+    let host = r.authority().unwrap_or("localhost");
+    // guess: one base URL serves both services; `/` lists Cloud Control's versions (the account factory).
+    Ok(json_response(
+        StatusCode::OK,
+        &versions::list("cloudcontrol", &format!("{}://{host}", r.scheme)),
+    ))
+}
+
+pub fn create_account(r: &RestRequest) -> ApiResult<Response> {
     let now = r.app.clock.now();
-    let version = header(r, "scp-api-version");
-    match (segs.as_slice(), r.path.verb.as_deref()) {
-        ([""], None) => {
-            r.allow(&[Method::GET])?;
-            let host = r.authority().unwrap_or("localhost");
-            // guess: one base URL serves both services; `/` lists Cloud Control's versions (the account factory).
-            Ok(json_response(
-                StatusCode::OK,
-                &versions::list("cloudcontrol", &format!("{}://{host}", r.scheme)),
-            ))
-        }
-        (["v1", "accounts"], None) => {
-            r.allow(&[Method::POST])?;
-            let negotiated = versions::negotiate(version.as_deref(), "cloudcontrol", now)?;
-            let creator = service::authenticate(&r.app, &credentials(r))?;
-            let req = parse_body(&r.body)?;
-            let created = service::create_account(&r.app, creator, req)?;
-            let body = json!({"account_id": created.account_id, "job_id": created.job_id});
-            Ok(with_warning(
-                json_response(StatusCode::CREATED, &body),
-                negotiated.warning,
-            ))
-        }
-        (["v1", "organization-accounts"], None) => {
-            r.allow(&[Method::GET])?;
-            let negotiated = versions::negotiate(version.as_deref(), "organization", now)?;
-            service::authenticate(&r.app, &credentials(r))?;
-            let q = ListQuery {
-                page: usize_param(r, "page", 0, usize::MAX / 2)?,
-                // guess: at most 1000 per page.
-                size: usize_param(r, "size", 20, 1000)?.max(1),
-                sort: r.query.get(&["sort"]).unwrap_or("").to_string(),
-                name: r.query.get(&["name"]).unwrap_or("").to_string(),
-                email: r.query.get(&["email"]).unwrap_or("").to_string(),
-                parent_unit_id: r.query.get(&["parent_unit_id"]).unwrap_or("").to_string(),
-            };
-            let v = service::list_accounts(&r.app, &q)?;
-            Ok(with_warning(
-                json_response(StatusCode::OK, &v),
-                negotiated.warning,
-            ))
-        }
-        (["v1", "organization-accounts", id], None) => {
-            if r.method != Method::GET {
-                return Err(method_not_allowed(r, &[Method::GET]));
-            }
-            let negotiated = versions::negotiate(version.as_deref(), "organization", now)?;
-            service::authenticate(&r.app, &credentials(r))?;
-            let v = service::get_account(&r.app, id)?;
-            Ok(with_warning(
-                json_response(StatusCode::OK, &v),
-                negotiated.warning,
-            ))
-        }
-        _ => Err(route_not_found(r)),
-    }
+    let negotiated = versions::negotiate(api_version(r).as_deref(), "cloudcontrol", now)?;
+    let creator = service::authenticate(&r.app, &credentials(r))?;
+    let req = parse_body(&r.body)?;
+    let created = service::create_account(&r.app, creator, req)?;
+    let body = json!({"account_id": created.account_id, "job_id": created.job_id});
+    Ok(with_warning(
+        json_response(StatusCode::CREATED, &body),
+        negotiated.warning,
+    ))
+}
+
+pub fn list_accounts(r: &RestRequest) -> ApiResult<Response> {
+    let now = r.app.clock.now();
+    let negotiated = versions::negotiate(api_version(r).as_deref(), "organization", now)?;
+    service::authenticate(&r.app, &credentials(r))?;
+    let q = ListQuery {
+        page: usize_param(r, "page", 0, usize::MAX / 2)?,
+        // guess: at most 1000 per page.
+        size: usize_param(r, "size", 20, 1000)?.max(1),
+        sort: r.query.get(&["sort"]).unwrap_or("").to_string(),
+        name: r.query.get(&["name"]).unwrap_or("").to_string(),
+        email: r.query.get(&["email"]).unwrap_or("").to_string(),
+        parent_unit_id: r.query.get(&["parent_unit_id"]).unwrap_or("").to_string(),
+    };
+    let v = service::list_accounts(&r.app, &q)?;
+    Ok(with_warning(
+        json_response(StatusCode::OK, &v),
+        negotiated.warning,
+    ))
+}
+
+pub fn get_account(r: &RestRequest) -> ApiResult<Response> {
+    let now = r.app.clock.now();
+    let negotiated = versions::negotiate(api_version(r).as_deref(), "organization", now)?;
+    service::authenticate(&r.app, &credentials(r))?;
+    let v = service::get_account(&r.app, &r.var("id"))?;
+    Ok(with_warning(
+        json_response(StatusCode::OK, &v),
+        negotiated.warning,
+    ))
 }

@@ -6,12 +6,12 @@ use super::{discovery, iam, service};
 use crate::app::App;
 use crate::error::ApiResult;
 use crate::family::Family;
-use crate::grpc::caller;
-use crate::ops::Operation;
 use crate::proto::yandex::cloud::endpoint as endpb;
 use crate::proto::yandex::cloud::iam::v1 as iampb;
 use crate::proto::yandex::cloud::operation as oppb;
 use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
+use crate::request::Caller;
+use crate::world::ops::Operation;
 
 fn reply<T>(r: ApiResult<T>) -> Result<Response<T>, Status> {
     r.map(Response::new).map_err(|e| e.to_tonic(Family::Yandex))
@@ -26,49 +26,49 @@ pub struct Users(pub App);
 #[tonic::async_trait]
 impl pb::user_service_server::UserService for Users {
     async fn get(&self, req: Request<pb::GetUserRequest>) -> Result<Response<pb::User>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::get_user(&self.0, &c, req.into_inner()))
     }
     async fn list(
         &self,
         req: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::list_users(&self.0, &c, req.into_inner()))
     }
     async fn create(
         &self,
         req: Request<pb::CreateUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::create_user(&self.0, &c, req.into_inner()))
     }
     async fn update(
         &self,
         req: Request<pb::UpdateUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::update_user(&self.0, &c, req.into_inner()))
     }
     async fn delete(
         &self,
         req: Request<pb::DeleteUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::delete_user(&self.0, &c, req.into_inner()))
     }
     async fn suspend(
         &self,
         req: Request<pb::SuspendUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::suspend_user(&self.0, &c, req.into_inner()))
     }
     async fn reactivate(
         &self,
         req: Request<pb::ReactivateUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::reactivate_user(&self.0, &c, req.into_inner()))
     }
 }
@@ -81,28 +81,28 @@ impl pb::userpool_service_server::UserpoolService for Userpools {
         &self,
         req: Request<pb::GetUserpoolRequest>,
     ) -> Result<Response<pb::Userpool>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::get_userpool(&self.0, &c, req.into_inner()))
     }
     async fn list(
         &self,
         req: Request<pb::ListUserpoolsRequest>,
     ) -> Result<Response<pb::ListUserpoolsResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::list_userpools(&self.0, &c, req.into_inner()))
     }
     async fn create(
         &self,
         req: Request<pb::CreateUserpoolRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::create_userpool(&self.0, &c, req.into_inner()))
     }
     async fn delete(
         &self,
         req: Request<pb::DeleteUserpoolRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::delete_userpool(&self.0, &c, req.into_inner()))
     }
 }
@@ -115,7 +115,7 @@ impl oppb::operation_service_server::OperationService for Operations {
         &self,
         req: Request<oppb::GetOperationRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::get_operation(
             &self.0,
             &c,
@@ -126,7 +126,7 @@ impl oppb::operation_service_server::OperationService for Operations {
         &self,
         req: Request<oppb::CancelOperationRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         op_reply(service::cancel_operation(
             &self.0,
             &c,

@@ -8,17 +8,17 @@ use crate::app::App;
 use crate::config::AuthMode;
 use crate::error::{ApiError, ApiResult};
 use crate::proto::yandex::cloud::iam::v1 as pb;
-use crate::providers::google::Caller;
+use crate::request::Caller;
 use crate::world::google::sha256_hex;
+use crate::world::state::State;
 use crate::world::yandex::IssuedToken;
 
 /// guess: IAM tokens live 12 hours, as Yandex documents for real ones.
 const TOKEN_LIFETIME_HOURS: i64 = 12;
 
 /// In strict mode the caller needs a fixture or issued, unexpired token. Returns the subject (for `created_by`).
-pub fn authorize(app: &App, caller: &Caller) -> ApiResult<String> {
+pub fn authorize(app: &App, st: &State, caller: &Caller) -> ApiResult<String> {
     let now = app.clock.now();
-    let st = app.lock();
     let subject = caller
         .bearer
         .as_deref()

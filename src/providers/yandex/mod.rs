@@ -4,4 +4,5 @@ pub mod discovery;
 pub mod grpc;
 pub mod iam;
 pub mod rest;
+pub mod routes;
 pub mod service;

@@ -4,14 +4,17 @@
 
 use std::collections::BTreeMap;
 
-use super::service::{self, Parent, authorize, check_parent_exists, customer_not_found};
-use crate::app::{App, State};
+use super::service::{self, Parent, authorize, check_parent_exists};
+use crate::app::App;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::Caller;
+use crate::request::Caller;
 use crate::world::google::{CloudIdentity, Customer, GoogleWorld};
+use crate::world::messages::customer_not_found;
+use crate::world::orders::Source;
 use crate::world::orders::{self, CatalogIndex};
+use crate::world::state::State;
 
 /// Pages over an ordered map already holding exactly the items to list.
 pub(crate) fn page_of<V, T>(
@@ -124,10 +127,10 @@ pub fn list_products(
         ));
     }
     let parent = account_parent(&req.account, "account")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let fp = paging::fingerprint(&["products", &req.account]);
-    let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let c = st.world.google.orders.catalog.clone();
     drop(st);
@@ -161,10 +164,10 @@ pub fn list_skus(
         ));
     }
     let parent = account_parent(&req.account, "account")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let fp = paging::fingerprint(&["skus", &req.parent, &req.account]);
-    let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let c = st.world.google.orders.catalog.clone();
     drop(st);
@@ -249,7 +252,8 @@ pub fn list_offers(
     req: pb::ListOffersRequest,
 ) -> ApiResult<pb::ListOffersResponse> {
     let parent = account_parent(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 500, 1000, "pageSize")?;
     let terms = parse_offer_filter(&req.filter)?;
     let fp = paging::fingerprint(&[
@@ -259,7 +263,6 @@ pub fn list_offers(
         if req.show_future_offers { "f" } else { "" },
     ]);
     let now = app.clock.now();
-    let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let c = st.world.google.orders.catalog.clone();
     drop(st);
@@ -324,7 +327,8 @@ pub fn list_purchasable_skus(
     use pb::list_purchasable_skus_request::PurchaseOption;
     use pb::list_purchasable_skus_request::change_offer_purchase::ChangeType;
     let parent = direct_customer(&req.customer, "customer")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let option = req.purchase_option.clone().ok_or_else(|| {
         ApiError::invalid_argument(
@@ -332,7 +336,6 @@ pub fn list_purchasable_skus(
         )
         .with_violation("purchaseOption", "neither purchase option was set")
     })?;
-    let st = app.lock();
     let g = &st.world.google;
     let c = customer(&st, &req.customer)?;
     let ci = c
@@ -449,7 +452,8 @@ pub fn list_purchasable_offers(
 ) -> ApiResult<pb::ListPurchasableOffersResponse> {
     use pb::list_purchasable_offers_request::PurchaseOption;
     let parent = direct_customer(&req.customer, "customer")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let option = req.purchase_option.clone().ok_or_else(|| {
         ApiError::invalid_argument(
@@ -457,7 +461,6 @@ pub fn list_purchasable_offers(
         )
         .with_violation("purchaseOption", "neither purchase option was set")
     })?;
-    let st = app.lock();
     let g = &st.world.google;
     let c = customer(&st, &req.customer)?;
     let ci = c
@@ -538,16 +541,6 @@ pub fn list_purchasable_offers(
         purchasable_offers,
         next_page_token,
     })
-}
-
-/// Where a transferable SKU is held now.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Source {
-    /// In the Cloud Identity's `held_skus`.
-    Held { cloud_identity: String, sku: String },
-    /// An entitlement of another reseller's customer linked to the same Cloud Identity.
-    Entitlement { name: String },
 }
 
 #[derive(Debug, Clone)]
@@ -701,14 +694,14 @@ pub fn list_transferable_skus(
 ) -> ApiResult<pb::ListTransferableSkusResponse> {
     use pb::list_transferable_skus_request::TransferredCustomerIdentity as Who;
     let parent = account_parent(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let (id, name) = match &req.transferred_customer_identity {
         Some(Who::CloudIdentityId(id)) => (Some(id.as_str()), None),
         Some(Who::CustomerName(n)) => (None, Some(n.as_str())),
         None => (None, None),
     };
-    let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let ci = transfer_subject(&st, &parent, id, name, &req.auth_token)?;
     let g = &st.world.google;
@@ -746,7 +739,8 @@ pub fn list_transferable_offers(
 ) -> ApiResult<pb::ListTransferableOffersResponse> {
     use pb::list_transferable_offers_request::TransferredCustomerIdentity as Who;
     let parent = account_parent(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     if req.sku.is_empty() {
         return Err(ApiError::invalid_field(
@@ -759,7 +753,6 @@ pub fn list_transferable_offers(
         Some(Who::CustomerName(n)) => (None, Some(n.as_str())),
         None => (None, None),
     };
-    let st = app.lock();
     check_parent_exists(&st, &parent)?;
     // guess: the request has no authToken; a reseller not yet authorised for a token-protected identity is denied.
     let ci = transfer_subject(&st, &parent, id, name, "")?;
@@ -820,8 +813,8 @@ pub fn lookup_offer(
         })?
         .to_string();
     let parent = direct_customer(&customer_name, "entitlement")?;
-    authorize(app, caller, &parent.account)?;
     let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let r = super::orders::visible_entitlement(&st, &req.entitlement, &customer_name)?;
     let cat = &st.world.google.orders.catalog;
     orders::offer_id(&r.entitlement.offer)
@@ -841,14 +834,14 @@ pub fn query_eligible_billing_accounts(
     req: pb::QueryEligibleBillingAccountsRequest,
 ) -> ApiResult<pb::QueryEligibleBillingAccountsResponse> {
     let parent = direct_customer(&req.customer, "customer")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     if req.skus.is_empty() {
         return Err(ApiError::invalid_field(
             "skus",
             "at least one SKU is required",
         ));
     }
-    let st = app.lock();
     let c = customer(&st, &req.customer)?;
     let cat = &st.world.google.orders.catalog;
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();

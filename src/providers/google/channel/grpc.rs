@@ -7,10 +7,10 @@ use super::{catalog, orders, partner_links, service};
 use crate::app::App;
 use crate::error::ApiResult;
 use crate::family::Family;
-use crate::grpc::caller;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::proto::google::longrunning as lro_pb;
 use crate::providers::google::{Version, lro};
+use crate::request::Caller;
 
 fn reply<T>(r: ApiResult<T>) -> Result<Response<T>, Status> {
     r.map(Response::new)
@@ -25,21 +25,21 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ListCustomersRequest>,
     ) -> Result<Response<pb::ListCustomersResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::list_customers(&self.0, &c, req.into_inner()))
     }
     async fn get_customer(
         &self,
         req: Request<pb::GetCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::get_customer(&self.0, &c, req.into_inner()))
     }
     async fn check_cloud_identity_accounts_exist(
         &self,
         req: Request<pb::CheckCloudIdentityAccountsExistRequest>,
     ) -> Result<Response<pb::CheckCloudIdentityAccountsExistResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::check_cloud_identity_accounts_exist(
             &self.0,
             &c,
@@ -51,21 +51,21 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::CreateCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::create_customer(&self.0, &c, req.into_inner()))
     }
     async fn update_customer(
         &self,
         req: Request<pb::UpdateCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::update_customer(&self.0, &c, req.into_inner()))
     }
     async fn delete_customer(
         &self,
         req: Request<pb::DeleteCustomerRequest>,
     ) -> Result<Response<pbjson_types::Empty>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             service::delete_customer(&self.0, &c, req.into_inner())
                 .map(|()| pbjson_types::Empty {}),
@@ -75,14 +75,14 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ImportCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(service::import_customer(&self.0, &c, req.into_inner()))
     }
     async fn provision_cloud_identity(
         &self,
         req: Request<pb::ProvisionCloudIdentityRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             service::provision_cloud_identity(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -93,21 +93,21 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ListEntitlementsRequest>,
     ) -> Result<Response<pb::ListEntitlementsResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(orders::list_entitlements(&self.0, &c, req.into_inner()))
     }
     async fn get_entitlement(
         &self,
         req: Request<pb::GetEntitlementRequest>,
     ) -> Result<Response<pb::Entitlement>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(orders::get_entitlement(&self.0, &c, req.into_inner()))
     }
     async fn create_entitlement(
         &self,
         req: Request<pb::CreateEntitlementRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::create_entitlement(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -117,7 +117,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ChangeParametersRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::change_parameters(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -127,7 +127,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ChangeRenewalSettingsRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::change_renewal_settings(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -137,7 +137,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ChangeOfferRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::change_offer(&self.0, &c, req.into_inner()).map(|op| lro::operation_proto(&op)),
         )
@@ -146,7 +146,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::StartPaidServiceRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::start_paid_service(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -156,7 +156,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::SuspendEntitlementRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::suspend_entitlement(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -166,7 +166,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ActivateEntitlementRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::activate_entitlement(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -176,7 +176,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::CancelEntitlementRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::cancel_entitlement(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -186,7 +186,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::TransferEntitlementsRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::transfer_entitlements(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -196,7 +196,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::TransferEntitlementsToGoogleRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             orders::transfer_entitlements_to_google(&self.0, &c, req.into_inner())
                 .map(|op| lro::operation_proto(&op)),
@@ -206,7 +206,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ListEntitlementChangesRequest>,
     ) -> Result<Response<pb::ListEntitlementChangesResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(orders::list_entitlement_changes(
             &self.0,
             &c,
@@ -217,7 +217,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ListTransferableSkusRequest>,
     ) -> Result<Response<pb::ListTransferableSkusResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::list_transferable_skus(
             &self.0,
             &c,
@@ -228,7 +228,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ListTransferableOffersRequest>,
     ) -> Result<Response<pb::ListTransferableOffersResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::list_transferable_offers(
             &self.0,
             &c,
@@ -239,35 +239,35 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::LookupOfferRequest>,
     ) -> Result<Response<pb::Offer>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::lookup_offer(&self.0, &c, req.into_inner()))
     }
     async fn list_products(
         &self,
         req: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::list_products(&self.0, &c, req.into_inner()))
     }
     async fn list_skus(
         &self,
         req: Request<pb::ListSkusRequest>,
     ) -> Result<Response<pb::ListSkusResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::list_skus(&self.0, &c, req.into_inner()))
     }
     async fn list_offers(
         &self,
         req: Request<pb::ListOffersRequest>,
     ) -> Result<Response<pb::ListOffersResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::list_offers(&self.0, &c, req.into_inner()))
     }
     async fn list_purchasable_skus(
         &self,
         req: Request<pb::ListPurchasableSkusRequest>,
     ) -> Result<Response<pb::ListPurchasableSkusResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::list_purchasable_skus(
             &self.0,
             &c,
@@ -278,7 +278,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ListPurchasableOffersRequest>,
     ) -> Result<Response<pb::ListPurchasableOffersResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::list_purchasable_offers(
             &self.0,
             &c,
@@ -289,7 +289,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::QueryEligibleBillingAccountsRequest>,
     ) -> Result<Response<pb::QueryEligibleBillingAccountsResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(catalog::query_eligible_billing_accounts(
             &self.0,
             &c,
@@ -300,7 +300,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::ListChannelPartnerLinksRequest>,
     ) -> Result<Response<pb::ListChannelPartnerLinksResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(partner_links::list_channel_partner_links(
             &self.0,
             &c,
@@ -311,7 +311,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::GetChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(partner_links::get_channel_partner_link(
             &self.0,
             &c,
@@ -322,7 +322,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::CreateChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(partner_links::create_channel_partner_link(
             &self.0,
             &c,
@@ -333,7 +333,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         &self,
         req: Request<pb::UpdateChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(partner_links::update_channel_partner_link(
             &self.0,
             &c,
@@ -350,7 +350,7 @@ impl lro_pb::operations_server::Operations for OperationsGrpc {
         &self,
         req: Request<lro_pb::ListOperationsRequest>,
     ) -> Result<Response<lro_pb::ListOperationsResponse>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         let r = req.into_inner();
         reply(
             lro::list_operations(
@@ -371,7 +371,7 @@ impl lro_pb::operations_server::Operations for OperationsGrpc {
         &self,
         req: Request<lro_pb::GetOperationRequest>,
     ) -> Result<Response<lro_pb::Operation>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             lro::get_operation(&self.0, &c, &req.into_inner().name)
                 .map(|op| lro::operation_proto(&op)),
@@ -381,7 +381,7 @@ impl lro_pb::operations_server::Operations for OperationsGrpc {
         &self,
         req: Request<lro_pb::DeleteOperationRequest>,
     ) -> Result<Response<pbjson_types::Empty>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             lro::delete_operation(&self.0, &c, &req.into_inner().name)
                 .map(|()| pbjson_types::Empty {}),
@@ -391,7 +391,7 @@ impl lro_pb::operations_server::Operations for OperationsGrpc {
         &self,
         req: Request<lro_pb::CancelOperationRequest>,
     ) -> Result<Response<pbjson_types::Empty>, Status> {
-        let c = caller(&req);
+        let c = Caller::of_grpc(&req);
         reply(
             lro::cancel_operation(&self.0, &c, &req.into_inner().name)
                 .map(|()| pbjson_types::Empty {}),

@@ -8,4 +8,5 @@ pub mod orders;
 pub mod partner_links;
 pub mod rest;
 pub mod rest_orders;
+pub mod routes;
 pub mod service;

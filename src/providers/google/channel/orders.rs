@@ -8,25 +8,27 @@
 //! FAILED_PRECONDITION; a failed or cancelled operation leaves the entitlement as it was.
 
 use chrono::{DateTime, Months, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::catalog::{
-    self, Source, check_billing_account, check_transfer_token, customer, direct_customer,
-    offer_admits,
+    self, check_billing_account, check_transfer_token, customer, direct_customer, offer_admits,
 };
-use super::service::{authorize, to_value};
-use crate::app::{App, State};
+use super::service::authorize;
+use crate::app::App;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::family::Family;
-use crate::ops::{AnyJson, Operation};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::Caller;
-use crate::world::orders::{self as world_orders, EntitlementRecord, HeldSku};
+use crate::request::Caller;
+use crate::world::actions::Action;
+use crate::world::actions::orders::{OrderAction, change_entry, state_of};
+use crate::world::messages::entitlement_not_found;
+use crate::world::ops::Operation;
+use crate::world::orders::{self as world_orders, EntitlementRecord, Source};
+use crate::world::state::State;
+use crate::world::stored;
 
 use pb::entitlement::{ProvisioningState, SuspensionReason};
-use pb::entitlement_change::{ActivationReason, ChangeReason, ChangeType, OperatorType};
+use pb::entitlement_change::{ActivationReason, ChangeReason, ChangeType};
 use pb::operation_metadata::OperationType;
 
 pub const CREATE_KIND: &str = "channel.createEntitlement";
@@ -40,54 +42,8 @@ pub const CANCEL_KIND: &str = "channel.cancelEntitlement";
 pub const TRANSFER_KIND: &str = "channel.transferEntitlements";
 pub const TRANSFER_TO_GOOGLE_KIND: &str = "channel.transferEntitlementsToGoogle";
 
-/// Every operation kind of this module (what policies name).
-pub const KINDS: &[&str] = &[
-    CREATE_KIND,
-    CHANGE_PARAMETERS_KIND,
-    CHANGE_RENEWAL_KIND,
-    CHANGE_OFFER_KIND,
-    START_PAID_KIND,
-    SUSPEND_KIND,
-    ACTIVATE_KIND,
-    CANCEL_KIND,
-    TRANSFER_KIND,
-    TRANSFER_TO_GOOGLE_KIND,
-];
-
 /// The longest `purchaseOrderId` the API takes ("up to 80 plain text characters").
 const MAX_PURCHASE_ORDER_ID: usize = 80;
-
-/// What finishing an order operation applies (stored in the operation as JSON).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "order", rename_all = "snake_case")]
-enum OrderAction {
-    /// The record exists (`creating`); finishing makes it visible.
-    Create { entitlement: String },
-    /// Finishing replaces the entitlement by `after` and records `change`.
-    Change {
-        entitlement: String,
-        after: Box<pb::Entitlement>,
-        change: Box<pb::EntitlementChange>,
-    },
-    /// Finishing removes the entitlement.
-    Cancel { entitlement: String },
-    /// The new records exist (`creating`); finishing makes them visible and takes the SKUs from their holders.
-    Transfer {
-        customer: String,
-        created: Vec<String>,
-        sources: Vec<Source>,
-    },
-    /// Finishing removes the entitlements and gives their SKUs back to the Cloud Identity, held directly.
-    ToGoogle {
-        customer: String,
-        entitlements: Vec<String>,
-    },
-}
-
-fn entitlement_not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!("entitlement `{}` not found", shown(name)))
-        .with_reason("ENTITLEMENT_NOT_FOUND")
-}
 
 /// Parses an entitlement name, returning its customer's name and account.
 fn parse_entitlement(name: &str, field: &str) -> ApiResult<(String, String)> {
@@ -381,26 +337,6 @@ fn new_entitlement(
     Ok(e)
 }
 
-fn change_entry(
-    e: &pb::Entitlement,
-    change_type: ChangeType,
-    reason: Option<ChangeReason>,
-    now: DateTime<Utc>,
-) -> pb::EntitlementChange {
-    pb::EntitlementChange {
-        change_reason: reason,
-        entitlement: e.name.clone(),
-        offer: e.offer.clone(),
-        provisioned_service: e.provisioned_service.clone(),
-        change_type: change_type as i32,
-        create_time: Some(now.into()),
-        operator_type: OperatorType::Reseller as i32,
-        parameters: e.parameters.clone(),
-        // guess: the API names the reseller user's email here; provmock knows no user, so it stays empty.
-        operator: String::new(),
-    }
-}
-
 fn stored_operation(st: &State, name: &str) -> ApiResult<Operation> {
     st.ops
         .ops
@@ -417,8 +353,8 @@ pub fn get_entitlement(
     req: pb::GetEntitlementRequest,
 ) -> ApiResult<pb::Entitlement> {
     let (customer_name, account) = parse_entitlement(&req.name, "name")?;
-    authorize(app, caller, &account)?;
     let st = app.lock();
+    authorize(app, &st, caller, &account)?;
     customer(&st, &customer_name)?;
     visible_entitlement(&st, &req.name, &customer_name).map(|r| r.entitlement.clone())
 }
@@ -429,7 +365,8 @@ pub fn list_entitlements(
     req: pb::ListEntitlementsRequest,
 ) -> ApiResult<pb::ListEntitlementsResponse> {
     let parent = direct_customer(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 50, 100, "pageSize")?;
     let fp = paging::fingerprint(&["entitlements", &req.parent]);
     let prefix = format!("{}/entitlements/", req.parent);
@@ -438,7 +375,6 @@ pub fn list_entitlements(
     } else {
         paging::decode(&req.page_token, &fp, "pageToken")?
     };
-    let st = app.lock();
     customer(&st, &req.parent)?;
     let items = paging::after(&st.world.google.orders.entitlements, start)
         .take_while(|(k, _)| k.starts_with(&prefix));
@@ -528,11 +464,11 @@ pub fn list_entitlement_changes(
     req: pb::ListEntitlementChangesRequest,
 ) -> ApiResult<pb::ListEntitlementChangesResponse> {
     let (customer_name, account) = parse_entitlement(&req.parent, "parent")?;
-    authorize(app, caller, &account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &account)?;
     let size = paging::page_size(i64::from(req.page_size), 10, 50, "pageSize")?;
     let terms = parse_change_filter(&req.filter)?;
     let fp = paging::fingerprint(&["entitlementChanges", &req.parent, &req.filter]);
-    let st = app.lock();
     customer(&st, &customer_name)?;
     let r = visible_entitlement(&st, &req.parent, &customer_name)?;
     let keep = |c: &pb::EntitlementChange| {
@@ -640,12 +576,12 @@ pub fn create_entitlement(
     req: pb::CreateEntitlementRequest,
 ) -> ApiResult<Operation> {
     let parent = direct_customer(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let input = req
         .entitlement
         .ok_or_else(|| bad("entitlement", "is required".to_string()))?;
     let now = app.clock.now();
-    let mut st = app.lock();
     if let Some(op) = earlier(&st, CREATE_KIND, &parent.account, &req.request_id)? {
         return Ok(op);
     }
@@ -739,12 +675,13 @@ fn start_operation_unscheduled(
 ) -> ApiResult<(Operation, ())> {
     let name = format!("operations/order-{}", st.ids.hex(24));
     let mut op = Operation::new(name, Family::Channel, kind, now);
-    op.metadata = Some(AnyJson::new(
-        "google.cloud.channel.v1.OperationMetadata",
-        json!({"operationType": op_type.as_str_name()}),
-    ));
+    op.metadata = Some(
+        stored::CHANNEL_OPERATION_METADATA.of(&pb::OperationMetadata {
+            operation_type: op_type as i32,
+        }),
+    );
     op.owner = owner.to_string();
-    op.action = Some(serde_json::to_value(action).map_err(|e| ApiError::internal(e.to_string()))?);
+    op.action = Some(Action::Order(action.clone()));
     // Kept in the description, which outlives the action (the engine drops that when the operation finishes).
     if !request_id.is_empty() {
         op.description = request_description(request_id);
@@ -762,9 +699,9 @@ fn finish_start(app: &App, st: &mut State, op: Operation) -> ApiResult<Operation
 // ---------- changes ----------
 
 /// The entitlement a change names, checked: the caller's, visible, and not already being changed.
-fn changeable(app: &App, caller: &Caller, name: &str) -> ApiResult<(String, String)> {
+fn changeable(app: &App, st: &State, caller: &Caller, name: &str) -> ApiResult<(String, String)> {
     let (customer_name, account) = parse_entitlement(name, "name")?;
-    authorize(app, caller, &account)?;
+    authorize(app, st, caller, &account)?;
     Ok((customer_name, account))
 }
 
@@ -784,10 +721,6 @@ fn current(st: &State, name: &str, customer_name: &str) -> ApiResult<Entitlement
         ));
     }
     Ok(r)
-}
-
-fn state_of(e: &pb::Entitlement) -> ProvisioningState {
-    ProvisioningState::try_from(e.provisioning_state).unwrap_or(ProvisioningState::Unspecified)
 }
 
 fn require_active(e: &pb::Entitlement) -> ApiResult<()> {
@@ -839,7 +772,8 @@ pub fn change_parameters(
     caller: &Caller,
     req: pb::ChangeParametersRequest,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(app, caller, &req.name)?;
+    let mut st = app.lock();
+    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
     if req.parameters.is_empty() {
         return Err(bad(
             "parameters",
@@ -848,7 +782,6 @@ pub fn change_parameters(
     }
     check_purchase_order_id(&req.purchase_order_id, "purchaseOrderId")?;
     let now = app.clock.now();
-    let mut st = app.lock();
     if let Some(op) = earlier(&st, CHANGE_PARAMETERS_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
@@ -917,13 +850,13 @@ pub fn change_renewal_settings(
     caller: &Caller,
     req: pb::ChangeRenewalSettingsRequest,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(app, caller, &req.name)?;
+    let mut st = app.lock();
+    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
     let renewal = req
         .renewal_settings
         .ok_or_else(|| bad("renewalSettings", "is required".into()))?;
     check_renewal(&renewal, "renewalSettings")?;
     let now = app.clock.now();
-    let mut st = app.lock();
     if let Some(op) = earlier(&st, CHANGE_RENEWAL_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
@@ -962,10 +895,10 @@ pub fn change_offer(
     caller: &Caller,
     req: pb::ChangeOfferRequest,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(app, caller, &req.name)?;
+    let mut st = app.lock();
+    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
     check_purchase_order_id(&req.purchase_order_id, "purchaseOrderId")?;
     let now = app.clock.now();
-    let mut st = app.lock();
     if let Some(op) = earlier(&st, CHANGE_OFFER_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
@@ -1067,9 +1000,9 @@ pub fn start_paid_service(
     caller: &Caller,
     req: pb::StartPaidServiceRequest,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(app, caller, &req.name)?;
-    let now = app.clock.now();
     let mut st = app.lock();
+    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
+    let now = app.clock.now();
     if let Some(op) = earlier(&st, START_PAID_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
@@ -1129,9 +1062,9 @@ pub fn suspend_entitlement(
     caller: &Caller,
     req: pb::SuspendEntitlementRequest,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(app, caller, &req.name)?;
-    let now = app.clock.now();
     let mut st = app.lock();
+    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
+    let now = app.clock.now();
     if let Some(op) = earlier(&st, SUSPEND_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
@@ -1166,9 +1099,9 @@ pub fn activate_entitlement(
     caller: &Caller,
     req: pb::ActivateEntitlementRequest,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(app, caller, &req.name)?;
-    let now = app.clock.now();
     let mut st = app.lock();
+    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
+    let now = app.clock.now();
     if let Some(op) = earlier(&st, ACTIVATE_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
@@ -1230,9 +1163,9 @@ pub fn cancel_entitlement(
     caller: &Caller,
     req: pb::CancelEntitlementRequest,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(app, caller, &req.name)?;
-    let now = app.clock.now();
     let mut st = app.lock();
+    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
+    let now = app.clock.now();
     if let Some(op) = earlier(&st, CANCEL_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
@@ -1265,7 +1198,8 @@ pub fn transfer_entitlements(
     req: pb::TransferEntitlementsRequest,
 ) -> ApiResult<Operation> {
     let parent = direct_customer(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     if req.entitlements.is_empty() {
         return Err(bad(
             "entitlements",
@@ -1274,7 +1208,6 @@ pub fn transfer_entitlements(
     }
     let account = parent.account.clone();
     let now = app.clock.now();
-    let mut st = app.lock();
     if let Some(op) = earlier(&st, TRANSFER_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
@@ -1409,7 +1342,8 @@ pub fn transfer_entitlements_to_google(
     req: pb::TransferEntitlementsToGoogleRequest,
 ) -> ApiResult<Operation> {
     let parent = direct_customer(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     if req.entitlements.is_empty() {
         return Err(bad(
             "entitlements",
@@ -1417,7 +1351,6 @@ pub fn transfer_entitlements_to_google(
         ));
     }
     let now = app.clock.now();
-    let mut st = app.lock();
     if let Some(op) = earlier(
         &st,
         TRANSFER_TO_GOOGLE_KIND,
@@ -1471,224 +1404,3 @@ pub fn transfer_entitlements_to_google(
 }
 
 // ---------- the operation engine's side ----------
-
-fn action_of(op: &Operation) -> ApiResult<OrderAction> {
-    op.action
-        .clone()
-        .and_then(|a| serde_json::from_value(a).ok())
-        .ok_or_else(|| ApiError::internal(format!("operation `{}` has no order action", op.name)))
-}
-
-fn entitlement_json(e: &pb::Entitlement) -> AnyJson {
-    AnyJson::new("google.cloud.channel.v1.Entitlement", to_value(e))
-}
-
-/// Makes a record created by `op` visible, stamped `now`, with its CREATED entry.
-fn finish_created(
-    st: &mut State,
-    name: &str,
-    op: &str,
-    reason: Option<ChangeReason>,
-    now: DateTime<Utc>,
-) -> ApiResult<pb::Entitlement> {
-    let r = st
-        .world
-        .google
-        .orders
-        .entitlements
-        .get_mut(name)
-        .filter(|r| r.creating && r.pending_operation.as_deref() == Some(op))
-        .ok_or_else(|| entitlement_not_found(name))?;
-    r.creating = false;
-    r.pending_operation = None;
-    r.entitlement.create_time = Some(now.into());
-    r.entitlement.update_time = Some(now.into());
-    if let Some(c) = r.entitlement.commitment_settings.as_mut() {
-        let len = c
-            .end_time
-            .and_then(|t| t.to_datetime())
-            .zip(c.start_time.and_then(|t| t.to_datetime()))
-            .map(|(end, start)| end - start);
-        c.start_time = Some(now.into());
-        if let Some(len) = len {
-            c.end_time = Some((now + len).into());
-        }
-    }
-    let entry = change_entry(&r.entitlement, ChangeType::Created, reason, now);
-    r.changes.push(entry);
-    Ok(r.entitlement.clone())
-}
-
-/// Finishing an order operation: applies what it was started for.
-pub fn complete_order(
-    st: &mut State,
-    op: &Operation,
-    now: DateTime<Utc>,
-) -> ApiResult<Option<AnyJson>> {
-    match action_of(op)? {
-        OrderAction::Create { entitlement } => {
-            let e = finish_created(st, &entitlement, &op.name, None, now)?;
-            Ok(Some(entitlement_json(&e)))
-        }
-        OrderAction::Change {
-            entitlement,
-            after,
-            change,
-        } => {
-            let r = st
-                .world
-                .google
-                .orders
-                .entitlements
-                .get_mut(&entitlement)
-                .filter(|r| r.pending_operation.as_deref() == Some(op.name.as_str()))
-                .ok_or_else(|| entitlement_not_found(&entitlement))?;
-            let mut after = *after;
-            after.update_time = Some(now.into());
-            let mut change = *change;
-            change.create_time = Some(now.into());
-            r.entitlement = after;
-            r.pending_operation = None;
-            r.changes.push(change);
-            Ok(Some(entitlement_json(&r.entitlement)))
-        }
-        OrderAction::Cancel { entitlement } => {
-            let pending = st
-                .world
-                .google
-                .orders
-                .entitlements
-                .get(&entitlement)
-                .is_some_and(|r| r.pending_operation.as_deref() == Some(op.name.as_str()));
-            if !pending {
-                return Err(entitlement_not_found(&entitlement));
-            }
-            st.world.google.orders.entitlements.remove(&entitlement);
-            Ok(Some(AnyJson::new("google.protobuf.Empty", json!({}))))
-        }
-        OrderAction::Transfer {
-            customer: _,
-            created,
-            sources,
-        } => {
-            for s in &sources {
-                match s {
-                    Source::Held {
-                        cloud_identity,
-                        sku,
-                    } => {
-                        if let Some(ci) = st.world.google.identities.get_mut(cloud_identity) {
-                            ci.held_skus.retain(|h| &h.sku != sku);
-                        }
-                    }
-                    Source::Entitlement { name } => {
-                        st.world.google.orders.entitlements.remove(name);
-                    }
-                }
-            }
-            let mut out = Vec::new();
-            for name in &created {
-                out.push(finish_created(
-                    st,
-                    name,
-                    &op.name,
-                    Some(ChangeReason::OtherChangeReason("transferred".into())),
-                    now,
-                )?);
-            }
-            let resp = pb::TransferEntitlementsResponse { entitlements: out };
-            Ok(Some(AnyJson::new(
-                "google.cloud.channel.v1.TransferEntitlementsResponse",
-                to_value(&resp),
-            )))
-        }
-        OrderAction::ToGoogle {
-            customer: customer_name,
-            entitlements,
-        } => {
-            let ci = st
-                .world
-                .google
-                .customers
-                .get(&customer_name)
-                .and_then(|c| c.cloud_identity_id.clone());
-            for name in &entitlements {
-                let Some(r) = st.world.google.orders.entitlements.remove(name) else {
-                    continue;
-                };
-                let units = world_orders::int_parameter(&r.entitlement.parameters, "num_units")
-                    .or_else(|| world_orders::int_parameter(&r.entitlement.parameters, "max_units"))
-                    .unwrap_or(0);
-                let held = HeldSku {
-                    sku: r.sku(),
-                    units,
-                    suspended: state_of(&r.entitlement) == ProvisioningState::Suspended,
-                };
-                if let Some(ci) = ci
-                    .as_ref()
-                    .and_then(|id| st.world.google.identities.get_mut(id))
-                    && !ci.held_skus.iter().any(|h| h.sku == held.sku)
-                {
-                    ci.held_skus.push(held);
-                }
-            }
-            Ok(Some(AnyJson::new("google.protobuf.Empty", json!({}))))
-        }
-    }
-}
-
-/// A failed or cancelled order operation leaves everything as it was: reserved records go, pending marks clear.
-pub fn abort_order(st: &mut State, op: &Operation) {
-    let Ok(action) = action_of(op) else { return };
-    let mine = |r: &EntitlementRecord| r.pending_operation.as_deref() == Some(op.name.as_str());
-    let clear = |st: &mut State, name: &str| {
-        if let Some(r) = st.world.google.orders.entitlements.get_mut(name)
-            && mine(r)
-        {
-            r.pending_operation = None;
-        }
-    };
-    match action {
-        OrderAction::Create { entitlement } => {
-            if st
-                .world
-                .google
-                .orders
-                .entitlements
-                .get(&entitlement)
-                .is_some_and(|r| r.creating && mine(r))
-            {
-                st.world.google.orders.entitlements.remove(&entitlement);
-            }
-        }
-        OrderAction::Change { entitlement, .. } | OrderAction::Cancel { entitlement } => {
-            clear(st, &entitlement);
-        }
-        OrderAction::Transfer {
-            created, sources, ..
-        } => {
-            for name in &created {
-                if st
-                    .world
-                    .google
-                    .orders
-                    .entitlements
-                    .get(name)
-                    .is_some_and(|r| r.creating && mine(r))
-                {
-                    st.world.google.orders.entitlements.remove(name);
-                }
-            }
-            for s in &sources {
-                if let Source::Entitlement { name } = s {
-                    clear(st, name);
-                }
-            }
-        }
-        OrderAction::ToGoogle { entitlements, .. } => {
-            for name in &entitlements {
-                clear(st, name);
-            }
-        }
-    }
-}

@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::catalog::{account_parent, page_of};
-use super::service::{Parent, authorize, check_parent_exists, cloud_identity_info, valid_id};
+use super::service::{Parent, authorize, check_parent_exists, valid_id};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::Caller;
+use crate::request::Caller;
 use crate::world::google::{ChannelPartnerLink, GoogleWorld, sha256_hex};
+use crate::world::messages::cloud_identity_info;
 use crate::world::orders::LinkState;
 
 fn link_name(l: &ChannelPartnerLink) -> String {
@@ -83,11 +84,11 @@ pub fn list_channel_partner_links(
     req: pb::ListChannelPartnerLinksRequest,
 ) -> ApiResult<pb::ListChannelPartnerLinksResponse> {
     let parent = account_parent(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let full = full_view(req.view, "view")?;
     let size = paging::page_size(i64::from(req.page_size), 25, 200, "pageSize")?;
     let fp = paging::fingerprint(&["channelPartnerLinks", &req.parent, &req.view.to_string()]);
-    let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let g = &st.world.google;
     let of_account: BTreeMap<String, &ChannelPartnerLink> = g
@@ -112,9 +113,9 @@ pub fn get_channel_partner_link(
     req: pb::GetChannelPartnerLinkRequest,
 ) -> ApiResult<pb::ChannelPartnerLink> {
     let p = parse_link_name(&req.name, "name")?;
-    authorize(app, caller, &p.account)?;
-    let full = full_view(req.view, "view")?;
     let st = app.lock();
+    authorize(app, &st, caller, &p.account)?;
+    let full = full_view(req.view, "view")?;
     let g = &st.world.google;
     let l = g
         .partner_links
@@ -129,7 +130,8 @@ pub fn create_channel_partner_link(
     req: pb::CreateChannelPartnerLinkRequest,
 ) -> ApiResult<pb::ChannelPartnerLink> {
     let parent = account_parent(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let input = req
         .channel_partner_link
         .ok_or_else(|| ApiError::invalid_field("channelPartnerLink", "is required"))?;
@@ -155,7 +157,6 @@ pub fn create_channel_partner_link(
         }
     }
     let now = app.clock.now();
-    let mut st = app.lock();
     check_parent_exists(&st, &parent)?;
     let ci = &input.reseller_cloud_identity_id;
     if !st.world.google.identities.contains_key(ci) {
@@ -212,7 +213,8 @@ pub fn update_channel_partner_link(
     req: pb::UpdateChannelPartnerLinkRequest,
 ) -> ApiResult<pb::ChannelPartnerLink> {
     let p = parse_link_name(&req.name, "name")?;
-    authorize(app, caller, &p.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &p.account)?;
     let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
     if paths.is_empty() {
         return Err(ApiError::invalid_field(
@@ -248,7 +250,6 @@ pub fn update_channel_partner_link(
         )
     })?;
     let now = app.clock.now();
-    let mut st = app.lock();
     let key = (p.account.clone(), p.link.clone().unwrap_or_default());
     let l = st
         .world

@@ -1,16 +1,15 @@
-//! Channel over REST, the order side: catalog, entitlements, transfers and channel partner links. Parsing and
-//! rendering only, over the service functions in `catalog.rs`, `orders.rs` and `partner_links.rs`; `rest.rs` hands
-//! every route it does not know to [`route`].
-
-use http::Method;
+//! Channel over REST, the order side: catalog, entitlements, transfers and channel partner links — one handler per
+//! route of `routes.rs`. Parsing and rendering only, over the service functions in `catalog.rs`, `orders.rs` and
+//! `partner_links.rs`.
 
 use super::{catalog, orders, partner_links};
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
-use crate::ops::Operation;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::{JsonBody, Query, Version, lro, parse_body, to_json};
-use crate::providers::{RestRequest, method_not_allowed, route_not_found};
+use crate::providers::RestRequest;
+use crate::providers::google::{JsonBody, lro, parse_body, to_json};
+use crate::request::Query;
+use crate::world::ops::Operation;
 
 const PAGING: &[&str] = &["pageSize", "page_size", "pageToken", "page_token"];
 
@@ -69,373 +68,392 @@ fn bool_param(q: &Query, names: &[&str]) -> ApiResult<bool> {
     }
 }
 
-fn op_json(op: &Operation, version: Version, ints: bool) -> JsonBody {
-    lro::operation_json(op, Family::Channel, version, ints).into()
+fn op_json(r: &RestRequest, op: &Operation) -> JsonBody {
+    lro::operation_json(op, Family::Channel, r.version(), r.query.enums_as_int()).into()
 }
 
-pub fn route(r: &RestRequest, version: Version) -> ApiResult<JsonBody> {
-    let segs = r.path.segs();
-    let rest = &segs[1..];
-    let verb = r.path.verb.as_deref();
-    let ints = r.query.enums_as_int();
-    let app = &r.app;
-    let caller = &r.caller;
+fn ints(r: &RestRequest) -> bool {
+    r.query.enums_as_int()
+}
+
+pub fn list_products(r: &RestRequest) -> ApiResult<JsonBody> {
     let q = &r.query;
-    match (rest, verb) {
-        (["products"], None) => {
-            r.allow(&[Method::GET])?;
-            q.check_known(&known(&["account", "languageCode", "language_code"]))?;
-            let req = pb::ListProductsRequest {
-                account: text(q, &["account"]),
-                page_size: page_size(q)?,
-                page_token: page_token(q),
-                language_code: text(q, &["languageCode", "language_code"]),
-            };
-            Ok(to_json(&catalog::list_products(app, caller, req)?, ints))
+    q.check_known(&known(&["account", "languageCode", "language_code"]))?;
+    let req = pb::ListProductsRequest {
+        account: text(q, &["account"]),
+        page_size: page_size(q)?,
+        page_token: page_token(q),
+        language_code: text(q, &["languageCode", "language_code"]),
+    };
+    Ok(to_json(
+        &catalog::list_products(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn list_skus(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    q.check_known(&known(&["account", "languageCode", "language_code"]))?;
+    let req = pb::ListSkusRequest {
+        parent: r.var("parent"),
+        account: text(q, &["account"]),
+        page_size: page_size(q)?,
+        page_token: page_token(q),
+        language_code: text(q, &["languageCode", "language_code"]),
+    };
+    Ok(to_json(
+        &catalog::list_skus(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn list_offers(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    q.check_known(&known(&[
+        "filter",
+        "languageCode",
+        "language_code",
+        "showFutureOffers",
+        "show_future_offers",
+    ]))?;
+    let req = pb::ListOffersRequest {
+        parent: r.var("parent"),
+        page_size: page_size(q)?,
+        page_token: page_token(q),
+        filter: text(q, &["filter"]),
+        language_code: text(q, &["languageCode", "language_code"]),
+        show_future_offers: bool_param(q, &["showFutureOffers", "show_future_offers"])?,
+    };
+    Ok(to_json(
+        &catalog::list_offers(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn list_transferable_skus(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let mut req: pb::ListTransferableSkusRequest = parse_body(&r.body)?;
+    req.parent = r.var("parent");
+    Ok(to_json(
+        &catalog::list_transferable_skus(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn list_transferable_offers(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let mut req: pb::ListTransferableOffersRequest = parse_body(&r.body)?;
+    req.parent = r.var("parent");
+    Ok(to_json(
+        &catalog::list_transferable_offers(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn list_purchasable_skus(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    use pb::list_purchasable_skus_request::{
+        ChangeOfferPurchase, CreateEntitlementPurchase, PurchaseOption,
+        change_offer_purchase::ChangeType,
+    };
+    q.check_known(&known(&[
+        "createEntitlementPurchase.product",
+        "create_entitlement_purchase.product",
+        "changeOfferPurchase.entitlement",
+        "change_offer_purchase.entitlement",
+        "changeOfferPurchase.changeType",
+        "change_offer_purchase.change_type",
+        "languageCode",
+        "language_code",
+    ]))?;
+    let product = q.get(&[
+        "createEntitlementPurchase.product",
+        "create_entitlement_purchase.product",
+    ]);
+    let entitlement = q.get(&[
+        "changeOfferPurchase.entitlement",
+        "change_offer_purchase.entitlement",
+    ]);
+    let change_type = enum_param(
+        q,
+        &[
+            "changeOfferPurchase.changeType",
+            "change_offer_purchase.change_type",
+        ],
+        |s| ChangeType::from_str_name(s).map(|t| t as i32),
+    )?;
+    let purchase_option = match (product, entitlement) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_argument(
+                "createEntitlementPurchase and changeOfferPurchase are exclusive",
+            )
+            .with_violation("purchaseOption", "both purchase options were set"));
         }
-        (["products", _, "skus"], None) => {
-            r.allow(&[Method::GET])?;
-            q.check_known(&known(&["account", "languageCode", "language_code"]))?;
-            let req = pb::ListSkusRequest {
-                parent: rest[..2].join("/"),
-                account: text(q, &["account"]),
-                page_size: page_size(q)?,
-                page_token: page_token(q),
-                language_code: text(q, &["languageCode", "language_code"]),
-            };
-            Ok(to_json(&catalog::list_skus(app, caller, req)?, ints))
+        (Some(p), None) => Some(PurchaseOption::CreateEntitlementPurchase(
+            CreateEntitlementPurchase {
+                product: p.to_string(),
+            },
+        )),
+        (None, Some(e)) => Some(PurchaseOption::ChangeOfferPurchase(ChangeOfferPurchase {
+            entitlement: e.to_string(),
+            change_type,
+        })),
+        (None, None) => None,
+    };
+    let req = pb::ListPurchasableSkusRequest {
+        purchase_option,
+        customer: r.var("customer"),
+        page_size: page_size(q)?,
+        page_token: page_token(q),
+        language_code: text(q, &["languageCode", "language_code"]),
+    };
+    Ok(to_json(
+        &catalog::list_purchasable_skus(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn list_purchasable_offers(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    use pb::list_purchasable_offers_request::{
+        ChangeOfferPurchase, CreateEntitlementPurchase, PurchaseOption,
+    };
+    q.check_known(&known(&[
+        "createEntitlementPurchase.sku",
+        "create_entitlement_purchase.sku",
+        "createEntitlementPurchase.billingAccount",
+        "create_entitlement_purchase.billing_account",
+        "changeOfferPurchase.entitlement",
+        "change_offer_purchase.entitlement",
+        "changeOfferPurchase.newSku",
+        "change_offer_purchase.new_sku",
+        "changeOfferPurchase.billingAccount",
+        "change_offer_purchase.billing_account",
+        "languageCode",
+        "language_code",
+    ]))?;
+    let sku = q.get(&[
+        "createEntitlementPurchase.sku",
+        "create_entitlement_purchase.sku",
+    ]);
+    let create_billing = q.get(&[
+        "createEntitlementPurchase.billingAccount",
+        "create_entitlement_purchase.billing_account",
+    ]);
+    let entitlement = q.get(&[
+        "changeOfferPurchase.entitlement",
+        "change_offer_purchase.entitlement",
+    ]);
+    let create = sku.is_some() || create_billing.is_some();
+    let purchase_option = match (create, entitlement) {
+        (true, Some(_)) => {
+            return Err(ApiError::invalid_argument(
+                "createEntitlementPurchase and changeOfferPurchase are exclusive",
+            )
+            .with_violation("purchaseOption", "both purchase options were set"));
         }
-        (["accounts", _, "offers"], None) => {
-            r.allow(&[Method::GET])?;
-            q.check_known(&known(&[
-                "filter",
-                "languageCode",
-                "language_code",
-                "showFutureOffers",
-                "show_future_offers",
-            ]))?;
-            let req = pb::ListOffersRequest {
-                parent: rest[..2].join("/"),
-                page_size: page_size(q)?,
-                page_token: page_token(q),
-                filter: text(q, &["filter"]),
-                language_code: text(q, &["languageCode", "language_code"]),
-                show_future_offers: bool_param(q, &["showFutureOffers", "show_future_offers"])?,
-            };
-            Ok(to_json(&catalog::list_offers(app, caller, req)?, ints))
-        }
-        (["accounts", a], Some("listTransferableSkus")) => {
-            r.allow(&[Method::POST])?;
-            q.check_known(&[])?;
-            let mut req: pb::ListTransferableSkusRequest = parse_body(&r.body)?;
-            req.parent = format!("accounts/{a}");
-            Ok(to_json(
-                &catalog::list_transferable_skus(app, caller, req)?,
-                ints,
-            ))
-        }
-        (["accounts", a], Some("listTransferableOffers")) => {
-            r.allow(&[Method::POST])?;
-            q.check_known(&[])?;
-            let mut req: pb::ListTransferableOffersRequest = parse_body(&r.body)?;
-            req.parent = format!("accounts/{a}");
-            Ok(to_json(
-                &catalog::list_transferable_offers(app, caller, req)?,
-                ints,
-            ))
-        }
-        (["accounts", _, "customers", _], Some("listPurchasableSkus")) => {
-            use pb::list_purchasable_skus_request::{
-                ChangeOfferPurchase, CreateEntitlementPurchase, PurchaseOption,
-                change_offer_purchase::ChangeType,
-            };
-            r.allow(&[Method::GET])?;
-            q.check_known(&known(&[
-                "createEntitlementPurchase.product",
-                "create_entitlement_purchase.product",
-                "changeOfferPurchase.entitlement",
-                "change_offer_purchase.entitlement",
-                "changeOfferPurchase.changeType",
-                "change_offer_purchase.change_type",
-                "languageCode",
-                "language_code",
-            ]))?;
-            let product = q.get(&[
-                "createEntitlementPurchase.product",
-                "create_entitlement_purchase.product",
-            ]);
-            let entitlement = q.get(&[
-                "changeOfferPurchase.entitlement",
-                "change_offer_purchase.entitlement",
-            ]);
-            let change_type = enum_param(
+        (true, None) => Some(PurchaseOption::CreateEntitlementPurchase(
+            CreateEntitlementPurchase {
+                sku: sku.unwrap_or("").to_string(),
+                billing_account: create_billing.unwrap_or("").to_string(),
+            },
+        )),
+        (false, Some(e)) => Some(PurchaseOption::ChangeOfferPurchase(ChangeOfferPurchase {
+            entitlement: e.to_string(),
+            new_sku: text(
                 q,
                 &[
-                    "changeOfferPurchase.changeType",
-                    "change_offer_purchase.change_type",
+                    "changeOfferPurchase.newSku",
+                    "change_offer_purchase.new_sku",
                 ],
-                |s| ChangeType::from_str_name(s).map(|t| t as i32),
-            )?;
-            let purchase_option = match (product, entitlement) {
-                (Some(_), Some(_)) => {
-                    return Err(ApiError::invalid_argument(
-                        "createEntitlementPurchase and changeOfferPurchase are exclusive",
-                    )
-                    .with_violation("purchaseOption", "both purchase options were set"));
-                }
-                (Some(p), None) => Some(PurchaseOption::CreateEntitlementPurchase(
-                    CreateEntitlementPurchase {
-                        product: p.to_string(),
-                    },
-                )),
-                (None, Some(e)) => Some(PurchaseOption::ChangeOfferPurchase(ChangeOfferPurchase {
-                    entitlement: e.to_string(),
-                    change_type,
-                })),
-                (None, None) => None,
-            };
-            let req = pb::ListPurchasableSkusRequest {
-                purchase_option,
-                customer: rest.join("/"),
-                page_size: page_size(q)?,
-                page_token: page_token(q),
-                language_code: text(q, &["languageCode", "language_code"]),
-            };
-            Ok(to_json(
-                &catalog::list_purchasable_skus(app, caller, req)?,
-                ints,
-            ))
+            ),
+            billing_account: text(
+                q,
+                &[
+                    "changeOfferPurchase.billingAccount",
+                    "change_offer_purchase.billing_account",
+                ],
+            ),
+        })),
+        (false, None) => None,
+    };
+    let req = pb::ListPurchasableOffersRequest {
+        purchase_option,
+        customer: r.var("customer"),
+        page_size: page_size(q)?,
+        page_token: page_token(q),
+        language_code: text(q, &["languageCode", "language_code"]),
+    };
+    Ok(to_json(
+        &catalog::list_purchasable_offers(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn query_eligible_billing_accounts(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    q.check_known(&["skus"])?;
+    let req = pb::QueryEligibleBillingAccountsRequest {
+        customer: r.var("customer"),
+        skus: q
+            .0
+            .iter()
+            .filter(|(k, _)| k == "skus")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    Ok(to_json(
+        &catalog::query_eligible_billing_accounts(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn transfer_entitlements(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let mut req: pb::TransferEntitlementsRequest = parse_body(&r.body)?;
+    req.parent = r.var("parent");
+    let op = orders::transfer_entitlements(&r.app, &r.caller, req)?;
+    Ok(op_json(r, &op))
+}
+
+pub fn transfer_entitlements_to_google(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let mut req: pb::TransferEntitlementsToGoogleRequest = parse_body(&r.body)?;
+    req.parent = r.var("parent");
+    let op = orders::transfer_entitlements_to_google(&r.app, &r.caller, req)?;
+    Ok(op_json(r, &op))
+}
+
+pub fn list_entitlements(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    q.check_known(PAGING)?;
+    let req = pb::ListEntitlementsRequest {
+        parent: r.var("parent"),
+        page_size: page_size(q)?,
+        page_token: page_token(q),
+    };
+    Ok(to_json(
+        &orders::list_entitlements(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn create_entitlement(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let mut req: pb::CreateEntitlementRequest = parse_body(&r.body)?;
+    req.parent = r.var("parent");
+    let op = orders::create_entitlement(&r.app, &r.caller, req)?;
+    Ok(op_json(r, &op))
+}
+
+pub fn get_entitlement(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let req = pb::GetEntitlementRequest {
+        name: r.var("name"),
+    };
+    Ok(to_json(
+        &orders::get_entitlement(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn lookup_offer(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let req = pb::LookupOfferRequest {
+        entitlement: r.var("entitlement"),
+    };
+    Ok(to_json(
+        &catalog::lookup_offer(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn list_entitlement_changes(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    q.check_known(&known(&["filter"]))?;
+    let req = pb::ListEntitlementChangesRequest {
+        parent: r.var("parent"),
+        page_size: page_size(q)?,
+        page_token: page_token(q),
+        filter: text(q, &["filter"]),
+    };
+    Ok(to_json(
+        &orders::list_entitlement_changes(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+/// The entitlement changes that answer an operation: a body naming the entitlement (`name`), and the operation.
+macro_rules! entitlement_change {
+    ($($fn:ident: $req:ident => $service:ident;)*) => {$(
+        pub fn $fn(r: &RestRequest) -> ApiResult<JsonBody> {
+            r.query.check_known(&[])?;
+            let mut req: pb::$req = parse_body(&r.body)?;
+            req.name = r.var("name");
+            let op = orders::$service(&r.app, &r.caller, req)?;
+            Ok(op_json(r, &op))
         }
-        (["accounts", _, "customers", _], Some("listPurchasableOffers")) => {
-            use pb::list_purchasable_offers_request::{
-                ChangeOfferPurchase, CreateEntitlementPurchase, PurchaseOption,
-            };
-            r.allow(&[Method::GET])?;
-            q.check_known(&known(&[
-                "createEntitlementPurchase.sku",
-                "create_entitlement_purchase.sku",
-                "createEntitlementPurchase.billingAccount",
-                "create_entitlement_purchase.billing_account",
-                "changeOfferPurchase.entitlement",
-                "change_offer_purchase.entitlement",
-                "changeOfferPurchase.newSku",
-                "change_offer_purchase.new_sku",
-                "changeOfferPurchase.billingAccount",
-                "change_offer_purchase.billing_account",
-                "languageCode",
-                "language_code",
-            ]))?;
-            let sku = q.get(&[
-                "createEntitlementPurchase.sku",
-                "create_entitlement_purchase.sku",
-            ]);
-            let create_billing = q.get(&[
-                "createEntitlementPurchase.billingAccount",
-                "create_entitlement_purchase.billing_account",
-            ]);
-            let entitlement = q.get(&[
-                "changeOfferPurchase.entitlement",
-                "change_offer_purchase.entitlement",
-            ]);
-            let create = sku.is_some() || create_billing.is_some();
-            let purchase_option = match (create, entitlement) {
-                (true, Some(_)) => {
-                    return Err(ApiError::invalid_argument(
-                        "createEntitlementPurchase and changeOfferPurchase are exclusive",
-                    )
-                    .with_violation("purchaseOption", "both purchase options were set"));
-                }
-                (true, None) => Some(PurchaseOption::CreateEntitlementPurchase(
-                    CreateEntitlementPurchase {
-                        sku: sku.unwrap_or("").to_string(),
-                        billing_account: create_billing.unwrap_or("").to_string(),
-                    },
-                )),
-                (false, Some(e)) => {
-                    Some(PurchaseOption::ChangeOfferPurchase(ChangeOfferPurchase {
-                        entitlement: e.to_string(),
-                        new_sku: text(
-                            q,
-                            &[
-                                "changeOfferPurchase.newSku",
-                                "change_offer_purchase.new_sku",
-                            ],
-                        ),
-                        billing_account: text(
-                            q,
-                            &[
-                                "changeOfferPurchase.billingAccount",
-                                "change_offer_purchase.billing_account",
-                            ],
-                        ),
-                    }))
-                }
-                (false, None) => None,
-            };
-            let req = pb::ListPurchasableOffersRequest {
-                purchase_option,
-                customer: rest.join("/"),
-                page_size: page_size(q)?,
-                page_token: page_token(q),
-                language_code: text(q, &["languageCode", "language_code"]),
-            };
-            Ok(to_json(
-                &catalog::list_purchasable_offers(app, caller, req)?,
-                ints,
-            ))
-        }
-        (["accounts", _, "customers", _], Some("queryEligibleBillingAccounts")) => {
-            r.allow(&[Method::GET])?;
-            q.check_known(&["skus"])?;
-            let req = pb::QueryEligibleBillingAccountsRequest {
-                customer: rest.join("/"),
-                skus: q
-                    .0
-                    .iter()
-                    .filter(|(k, _)| k == "skus")
-                    .map(|(_, v)| v.clone())
-                    .collect(),
-            };
-            Ok(to_json(
-                &catalog::query_eligible_billing_accounts(app, caller, req)?,
-                ints,
-            ))
-        }
-        (["accounts", _, "customers", _], Some("transferEntitlements")) => {
-            r.allow(&[Method::POST])?;
-            q.check_known(&[])?;
-            let mut req: pb::TransferEntitlementsRequest = parse_body(&r.body)?;
-            req.parent = rest.join("/");
-            let op = orders::transfer_entitlements(app, caller, req)?;
-            Ok(op_json(&op, version, ints))
-        }
-        (["accounts", _, "customers", _], Some("transferEntitlementsToGoogle")) => {
-            r.allow(&[Method::POST])?;
-            q.check_known(&[])?;
-            let mut req: pb::TransferEntitlementsToGoogleRequest = parse_body(&r.body)?;
-            req.parent = rest.join("/");
-            let op = orders::transfer_entitlements_to_google(app, caller, req)?;
-            Ok(op_json(&op, version, ints))
-        }
-        (["accounts", _, "customers", _, "entitlements"], None) => {
-            let parent = rest[..4].join("/");
-            match r.method {
-                Method::GET => {
-                    q.check_known(PAGING)?;
-                    let req = pb::ListEntitlementsRequest {
-                        parent,
-                        page_size: page_size(q)?,
-                        page_token: page_token(q),
-                    };
-                    Ok(to_json(&orders::list_entitlements(app, caller, req)?, ints))
-                }
-                Method::POST => {
-                    q.check_known(&[])?;
-                    let mut req: pb::CreateEntitlementRequest = parse_body(&r.body)?;
-                    req.parent = parent;
-                    let op = orders::create_entitlement(app, caller, req)?;
-                    Ok(op_json(&op, version, ints))
-                }
-                _ => Err(method_not_allowed(r, &[Method::GET, Method::POST])),
-            }
-        }
-        (["accounts", _, "customers", _, "entitlements", _], None) => {
-            r.allow(&[Method::GET])?;
-            q.check_known(&[])?;
-            let req = pb::GetEntitlementRequest {
-                name: rest.join("/"),
-            };
-            Ok(to_json(&orders::get_entitlement(app, caller, req)?, ints))
-        }
-        (["accounts", _, "customers", _, "entitlements", _], Some(v)) => {
-            let name = rest.join("/");
-            match v {
-                "lookupOffer" => {
-                    r.allow(&[Method::GET])?;
-                    q.check_known(&[])?;
-                    let req = pb::LookupOfferRequest { entitlement: name };
-                    Ok(to_json(&catalog::lookup_offer(app, caller, req)?, ints))
-                }
-                "listEntitlementChanges" => {
-                    r.allow(&[Method::GET])?;
-                    q.check_known(&known(&["filter"]))?;
-                    let req = pb::ListEntitlementChangesRequest {
-                        parent: name,
-                        page_size: page_size(q)?,
-                        page_token: page_token(q),
-                        filter: text(q, &["filter"]),
-                    };
-                    Ok(to_json(
-                        &orders::list_entitlement_changes(app, caller, req)?,
-                        ints,
-                    ))
-                }
-                _ => {
-                    r.allow(&[Method::POST])?;
-                    q.check_known(&[])?;
-                    let op = entitlement_verb(r, v, name)?;
-                    Ok(op_json(&op, version, ints))
-                }
-            }
-        }
-        (["accounts", _, "channelPartnerLinks"], None) => {
-            let parent = rest[..2].join("/");
-            match r.method {
-                Method::GET => {
-                    q.check_known(&known(&["view"]))?;
-                    let req = pb::ListChannelPartnerLinksRequest {
-                        parent,
-                        page_size: page_size(q)?,
-                        page_token: page_token(q),
-                        view: view_param(q)?,
-                    };
-                    Ok(to_json(
-                        &partner_links::list_channel_partner_links(app, caller, req)?,
-                        ints,
-                    ))
-                }
-                Method::POST => {
-                    q.check_known(&[])?;
-                    let link: pb::ChannelPartnerLink = parse_body(&r.body)?;
-                    let req = pb::CreateChannelPartnerLinkRequest {
-                        parent,
-                        channel_partner_link: Some(link),
-                    };
-                    Ok(to_json(
-                        &partner_links::create_channel_partner_link(app, caller, req)?,
-                        ints,
-                    ))
-                }
-                _ => Err(method_not_allowed(r, &[Method::GET, Method::POST])),
-            }
-        }
-        (["accounts", _, "channelPartnerLinks", _], None) => {
-            let name = rest.join("/");
-            match r.method {
-                Method::GET => {
-                    q.check_known(&["view"])?;
-                    let req = pb::GetChannelPartnerLinkRequest {
-                        name,
-                        view: view_param(q)?,
-                    };
-                    Ok(to_json(
-                        &partner_links::get_channel_partner_link(app, caller, req)?,
-                        ints,
-                    ))
-                }
-                Method::PATCH => {
-                    q.check_known(&[])?;
-                    let req = update_link_request(&r.body, name)?;
-                    Ok(to_json(
-                        &partner_links::update_channel_partner_link(app, caller, req)?,
-                        ints,
-                    ))
-                }
-                _ => Err(method_not_allowed(r, &[Method::GET, Method::PATCH])),
-            }
-        }
-        _ => Err(route_not_found(r)),
-    }
+    )*};
+}
+
+entitlement_change! {
+    change_parameters: ChangeParametersRequest => change_parameters;
+    change_renewal_settings: ChangeRenewalSettingsRequest => change_renewal_settings;
+    change_offer: ChangeOfferRequest => change_offer;
+    start_paid_service: StartPaidServiceRequest => start_paid_service;
+    suspend_entitlement: SuspendEntitlementRequest => suspend_entitlement;
+    activate_entitlement: ActivateEntitlementRequest => activate_entitlement;
+    cancel_entitlement: CancelEntitlementRequest => cancel_entitlement;
+}
+
+pub fn list_channel_partner_links(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    q.check_known(&known(&["view"]))?;
+    let req = pb::ListChannelPartnerLinksRequest {
+        parent: r.var("parent"),
+        page_size: page_size(q)?,
+        page_token: page_token(q),
+        view: view_param(q)?,
+    };
+    Ok(to_json(
+        &partner_links::list_channel_partner_links(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn create_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let link: pb::ChannelPartnerLink = parse_body(&r.body)?;
+    let req = pb::CreateChannelPartnerLinkRequest {
+        parent: r.var("parent"),
+        channel_partner_link: Some(link),
+    };
+    Ok(to_json(
+        &partner_links::create_channel_partner_link(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn get_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
+    let q = &r.query;
+    q.check_known(&["view"])?;
+    let req = pb::GetChannelPartnerLinkRequest {
+        name: r.var("name"),
+        view: view_param(q)?,
+    };
+    Ok(to_json(
+        &partner_links::get_channel_partner_link(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
+}
+
+pub fn update_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
+    r.query.check_known(&[])?;
+    let req = update_link_request(&r.body, r.var("name"))?;
+    Ok(to_json(
+        &partner_links::update_channel_partner_link(&r.app, &r.caller, req)?,
+        ints(r),
+    ))
 }
 
 /// An UpdateChannelPartnerLinkRequest body. Its `updateMask` is a FieldMask in its JSON form (`"a.b,c"`), which
@@ -475,93 +493,5 @@ fn update_link_request(
 fn view_param(q: &Query) -> ApiResult<i32> {
     enum_param(q, &["view"], |s| {
         pb::ChannelPartnerLinkView::from_str_name(s).map(|v| v as i32)
-    })
-}
-
-/// The entitlement changes that answer an operation, by custom verb.
-fn entitlement_verb(r: &RestRequest, verb: &str, name: String) -> ApiResult<Operation> {
-    let (app, caller) = (&r.app, &r.caller);
-    match verb {
-        "changeParameters" => {
-            let mut req: pb::ChangeParametersRequest = parse_body(&r.body)?;
-            req.name = name;
-            orders::change_parameters(app, caller, req)
-        }
-        "changeRenewalSettings" => {
-            let mut req: pb::ChangeRenewalSettingsRequest = parse_body(&r.body)?;
-            req.name = name;
-            orders::change_renewal_settings(app, caller, req)
-        }
-        "changeOffer" => {
-            let mut req: pb::ChangeOfferRequest = parse_body(&r.body)?;
-            req.name = name;
-            orders::change_offer(app, caller, req)
-        }
-        "startPaidService" => {
-            let mut req: pb::StartPaidServiceRequest = parse_body(&r.body)?;
-            req.name = name;
-            orders::start_paid_service(app, caller, req)
-        }
-        "suspend" => {
-            let mut req: pb::SuspendEntitlementRequest = parse_body(&r.body)?;
-            req.name = name;
-            orders::suspend_entitlement(app, caller, req)
-        }
-        "activate" => {
-            let mut req: pb::ActivateEntitlementRequest = parse_body(&r.body)?;
-            req.name = name;
-            orders::activate_entitlement(app, caller, req)
-        }
-        "cancel" => {
-            let mut req: pb::CancelEntitlementRequest = parse_body(&r.body)?;
-            req.name = name;
-            orders::cancel_entitlement(app, caller, req)
-        }
-        _ => Err(route_not_found(r)),
-    }
-}
-
-/// The RPC a custom verb of the order routes stands for (fault rules and the journal name REST requests by it).
-pub fn verb_rpc(verb: &str) -> Option<&'static str> {
-    Some(match verb {
-        "listTransferableSkus" => "ListTransferableSkus",
-        "listTransferableOffers" => "ListTransferableOffers",
-        "listPurchasableSkus" => "ListPurchasableSkus",
-        "listPurchasableOffers" => "ListPurchasableOffers",
-        "queryEligibleBillingAccounts" => "QueryEligibleBillingAccounts",
-        "transferEntitlements" => "TransferEntitlements",
-        "transferEntitlementsToGoogle" => "TransferEntitlementsToGoogle",
-        "changeParameters" => "ChangeParameters",
-        "changeRenewalSettings" => "ChangeRenewalSettings",
-        "changeOffer" => "ChangeOffer",
-        "startPaidService" => "StartPaidService",
-        "suspend" => "SuspendEntitlement",
-        "activate" => "ActivateEntitlement",
-        "lookupOffer" => "LookupOffer",
-        "listEntitlementChanges" => "ListEntitlementChanges",
-        _ => return None,
-    })
-}
-
-/// The RPC of an order route without a custom verb, from its first, last and last-but-one path segments (after
-/// the version) and its HTTP method.
-pub fn path_rpc(
-    first: Option<&str>,
-    last: Option<&str>,
-    last_two: Option<&str>,
-    method: &str,
-) -> Option<&'static str> {
-    Some(match (first, last, last_two, method) {
-        (Some("products"), Some("products"), _, "GET") => "ListProducts",
-        (Some("products"), Some("skus"), _, "GET") => "ListSkus",
-        (_, Some("offers"), _, "GET") => "ListOffers",
-        (_, Some("entitlements"), _, "GET") => "ListEntitlements",
-        (_, Some("entitlements"), _, "POST") => "CreateEntitlement",
-        (_, _, Some("entitlements"), "GET") => "GetEntitlement",
-        (_, Some("channelPartnerLinks"), _, "GET") => "ListChannelPartnerLinks",
-        (_, Some("channelPartnerLinks"), _, "POST") => "CreateChannelPartnerLink",
-        (_, _, Some("channelPartnerLinks"), "GET") => "GetChannelPartnerLink",
-        (_, _, Some("channelPartnerLinks"), "PATCH") => "UpdateChannelPartnerLink",
-        _ => return None,
     })
 }

@@ -1,27 +1,27 @@
 //! Cloud Channel's business rules, once, for REST and gRPC alike: each method takes the request proto and returns
 //! the response proto or an `ApiError`. Where does import decide ALREADY_EXISTS? Here.
 
-use std::collections::BTreeSet;
-
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-
 use super::filter::{self, Subject};
-use crate::app::{App, State};
+use crate::app::App;
 use crate::config::AuthMode;
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
-use crate::ops::{AnyJson, Operation};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::{Caller, Version};
-use crate::world::google::{AdminUser, CloudIdentity, Customer, CustomerType, GoogleWorld};
+use crate::providers::google::Version;
+use crate::request::Caller;
+use crate::world::actions::Action;
+use crate::world::actions::channel::{ProvisionAction, check_directory_free};
+use crate::world::google::{AdminUser, Customer, CustomerType, GoogleWorld};
+use crate::world::messages::{customer_not_found, customer_proto};
+use crate::world::names::{valid_domain, valid_email};
+use crate::world::ops::Operation;
+use crate::world::state::State;
+use crate::world::stored;
 
 /// Longest string we accept in any Channel text field. guess: the docs give no limits.
 const MAX_TEXT: usize = 1024;
 pub const PROVISION_KIND: &str = "channel.provisionCloudIdentity";
-const ADMIN_CONSOLE: &str = "https://admin.google.com/";
 
 /// A parsed `accounts/{a}` or `accounts/{a}/channelPartnerLinks/{l}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,11 +87,10 @@ pub(crate) fn parse_customer_name(name: &str, field: &str) -> ApiResult<Parent> 
 }
 
 /// Strict auth: the caller's token must belong to a principal of this reseller account.
-pub(crate) fn authorize(app: &App, caller: &Caller, account: &str) -> ApiResult<()> {
+pub(crate) fn authorize(app: &App, st: &State, caller: &Caller, account: &str) -> ApiResult<()> {
     if app.config.auth != AuthMode::Strict {
         return Ok(());
     }
-    let st = app.lock();
     let principal = principal(&st.world.google, caller)?;
     if principal.channel_accounts.iter().any(|a| a == account) {
         Ok(())
@@ -107,11 +106,14 @@ pub(crate) fn authorize(app: &App, caller: &Caller, account: &str) -> ApiResult<
 /// Strict auth for methods not tied to one account in their path (operations): the reseller accounts the caller
 /// may act for, or `None` (every account) in permissive auth. A principal with no Channel account gets an empty
 /// list, so it sees no operation.
-pub fn accounts_of_caller(app: &App, caller: &Caller) -> ApiResult<Option<Vec<String>>> {
+pub fn accounts_of_caller(
+    app: &App,
+    st: &State,
+    caller: &Caller,
+) -> ApiResult<Option<Vec<String>>> {
     if app.config.auth != AuthMode::Strict {
         return Ok(None);
     }
-    let st = app.lock();
     principal(&st.world.google, caller).map(|p| Some(p.channel_accounts.clone()))
 }
 
@@ -167,34 +169,6 @@ pub(crate) fn check_parent_exists(st: &State, parent: &Parent) -> ApiResult<()> 
 }
 
 // ---------- validation ----------
-
-pub fn valid_domain(d: &str) -> bool {
-    let labels: Vec<&str> = d.split('.').collect();
-    d.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()))
-}
-
-pub fn valid_email(e: &str) -> bool {
-    match e.rsplit_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && local.len() <= 64
-                && !local.chars().any(|c| c.is_whitespace() || c == '@')
-                && valid_domain(domain)
-        }
-        None => false,
-    }
-}
 
 fn email_domain(e: &str) -> &str {
     e.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
@@ -317,53 +291,6 @@ fn validate_customer(c: &pb::Customer) -> ApiResult<()> {
 
 // ---------- rendering ----------
 
-pub fn cloud_identity_info(ci: &CloudIdentity) -> pb::CloudIdentityInfo {
-    pb::CloudIdentityInfo {
-        customer_type: ci.customer_type.proto() as i32,
-        primary_domain: ci.primary_domain.clone(),
-        is_domain_verified: ci.is_domain_verified,
-        alternate_email: ci.alternate_email.clone(),
-        phone_number: ci.phone_number.clone(),
-        language_code: ci.language_code.clone(),
-        admin_console_uri: ADMIN_CONSOLE.to_string(),
-        edu_data: ci.edu_data.clone(),
-    }
-}
-
-/// The Customer as the API shows it: Cloud Identity data comes live from the directory.
-pub fn customer_proto(g: &GoogleWorld, c: &Customer) -> pb::Customer {
-    let contact = c.primary_contact_info.clone().map(|mut ci| {
-        ci.display_name = format!("{} {}", ci.first_name, ci.last_name)
-            .trim()
-            .to_string();
-        ci
-    });
-    pb::Customer {
-        name: c.name.clone(),
-        org_display_name: c.org_display_name.clone(),
-        org_postal_address: Some(c.org_postal_address.clone()),
-        primary_contact_info: contact,
-        alternate_email: c.alternate_email.clone(),
-        domain: c.domain.clone(),
-        create_time: Some(c.create_time.into()),
-        update_time: Some(c.update_time.into()),
-        cloud_identity_id: c.cloud_identity_id.clone().unwrap_or_default(),
-        language_code: c.language_code.clone(),
-        cloud_identity_info: c
-            .cloud_identity_id
-            .as_ref()
-            .and_then(|id| g.identities.get(id))
-            .map(cloud_identity_info),
-        channel_partner_id: c.channel_partner_id.clone(),
-        correlation_id: c.correlation_id.clone(),
-        customer_attestation_state: c.customer_attestation_state,
-    }
-}
-
-pub(crate) fn customer_not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!("customer `{name}` not found")).with_reason("CUSTOMER_NOT_FOUND")
-}
-
 // ---------- methods ----------
 
 pub fn list_customers(
@@ -372,7 +299,8 @@ pub fn list_customers(
     req: pb::ListCustomersRequest,
 ) -> ApiResult<pb::ListCustomersResponse> {
     let parent = Parent::parse(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 10, 50, "pageSize")?;
     let filter = filter::parse(&req.filter)?;
     let fp = paging::fingerprint(&[&parent.name(), &req.filter]);
@@ -383,7 +311,6 @@ pub fn list_customers(
         paging::decode(&req.page_token, &fp, "pageToken")?
     };
 
-    let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let g = &st.world.google;
     let in_parent = paging::after(&g.customers, start)
@@ -414,8 +341,8 @@ pub fn get_customer(
     req: pb::GetCustomerRequest,
 ) -> ApiResult<pb::Customer> {
     let parent = parse_customer_name(&req.name, "name")?;
-    authorize(app, caller, &parent.account)?;
     let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let c = st
         .world
         .google
@@ -431,13 +358,13 @@ pub fn create_customer(
     req: pb::CreateCustomerRequest,
 ) -> ApiResult<pb::Customer> {
     let parent = Parent::parse(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let input = req
         .customer
         .ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
     validate_customer(&input)?;
     let now = app.clock.now();
-    let mut st = app.lock();
     check_parent_exists(&st, &parent)?;
     if let Some(existing) = st
         .world
@@ -510,7 +437,8 @@ pub fn update_customer(
         .customer
         .ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
     let parent = parse_customer_name(&input.name, "customer.name")?;
-    authorize(app, caller, &parent.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     // guess: without an updateMask every updatable field present (non-empty) in the body is updated, so a client
     // that forgets the mask cannot blank fields it did not send.
     let paths: Vec<String> = match &req.update_mask {
@@ -560,7 +488,6 @@ pub fn update_customer(
     }
 
     let now = app.clock.now();
-    let mut st = app.lock();
     let current = st
         .world
         .google
@@ -690,8 +617,8 @@ pub fn delete_customer(
     req: pb::DeleteCustomerRequest,
 ) -> ApiResult<()> {
     let parent = parse_customer_name(&req.name, "name")?;
-    authorize(app, caller, &parent.account)?;
     let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let c = st
         .world
         .google
@@ -731,7 +658,8 @@ pub fn import_customer(
 ) -> ApiResult<pb::Customer> {
     use pb::import_customer_request::CustomerIdentity as Key;
     let parent = Parent::parse(&req.parent, "parent")?;
-    authorize(app, caller, &parent.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let key = req.customer_identity.clone().ok_or_else(|| {
         ApiError::invalid_argument(
             "exactly one of `domain`, `cloudIdentityId` or `primaryAdminEmail` must be set",
@@ -765,7 +693,6 @@ pub fn import_customer(
     }
 
     let now = app.clock.now();
-    let mut st = app.lock();
     check_parent_exists(&st, &parent)?;
     let g = &st.world.google;
     let ci = match &key {
@@ -883,18 +810,6 @@ pub fn import_customer(
     Ok(out)
 }
 
-/// What a provision operation applies when it finishes (stored in the operation as JSON).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ProvisionAction {
-    customer: String,
-    customer_type: CustomerType,
-    admin: AdminUser,
-    alternate_email: String,
-    phone_number: String,
-    language_code: String,
-    edu_data: Option<pb::EduData>,
-}
-
 pub fn provision_cloud_identity(
     app: &App,
     caller: &Caller,
@@ -910,7 +825,8 @@ pub fn provision_cloud_identity(
             ),
         ));
     }
-    authorize(app, caller, &parent.account)?;
+    let mut st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     let info = req.cloud_identity_info.clone().unwrap_or_default();
     let customer_type = match pb::cloud_identity_info::CustomerType::try_from(info.customer_type) {
         // guess: an unspecified type provisions a DOMAIN customer, the common case.
@@ -951,7 +867,6 @@ pub fn provision_cloud_identity(
     }
 
     let now = app.clock.now();
-    let mut st = app.lock();
     let customer = st
         .world
         .google
@@ -986,10 +901,9 @@ pub fn provision_cloud_identity(
     }
     check_directory_free(&st.world.google, &customer.domain, &user.email)?;
 
-    let metadata = AnyJson::new(
-        "google.cloud.channel.v1.OperationMetadata",
-        json!({"operationType": "PROVISION_CLOUD_IDENTITY"}),
-    );
+    let metadata = stored::CHANNEL_OPERATION_METADATA.of(&pb::OperationMetadata {
+        operation_type: pb::operation_metadata::OperationType::ProvisionCloudIdentity as i32,
+    });
     let name = format!("operations/provision-{}", st.ids.hex(24));
     let mut op = Operation::new(name.clone(), Family::Channel, PROVISION_KIND, now);
     op.metadata = Some(metadata);
@@ -997,10 +911,8 @@ pub fn provision_cloud_identity(
     if req.validate_only {
         // guess: a validate-only request returns an operation that is already done and changes nothing.
         op.done = true;
-        op.response = Some(AnyJson::new(
-            "google.cloud.channel.v1.Customer",
-            to_value(&customer_proto(&st.world.google, &customer)),
-        ));
+        op.response =
+            Some(stored::CHANNEL_CUSTOMER.of(&customer_proto(&st.world.google, &customer)));
         st.ops.restore(op.clone());
         return Ok(op);
     }
@@ -1017,7 +929,7 @@ pub fn provision_cloud_identity(
         language_code: info.language_code,
         edu_data: info.edu_data,
     };
-    op.action = Some(serde_json::to_value(&action).map_err(|e| ApiError::internal(e.to_string()))?);
+    op.action = Some(Action::Provision(action));
     if let Some(c) = st.world.google.customers.get_mut(&customer.name) {
         c.provisioning_operation = Some(name.clone());
     }
@@ -1027,121 +939,6 @@ pub fn provision_cloud_identity(
         .get(&name)
         .cloned()
         .ok_or_else(|| ApiError::internal(format!("operation `{name}` vanished")))
-}
-
-fn check_directory_free(g: &GoogleWorld, domain: &str, admin: &str) -> ApiResult<()> {
-    if let Some(ci) = g.identity_by_admin(admin) {
-        return Err(ApiError::already_exists(format!(
-            "the admin email `{admin}` already exists (Cloud Identity `{}`); retry with another email",
-            ci.id
-        ))
-        .with_reason("USER_ALREADY_EXISTS"));
-    }
-    if let Some(ci) = g.identity_by_domain(domain) {
-        return Err(ApiError::already_exists(format!(
-            "domain `{domain}` already has Cloud Identity `{}`; import it instead",
-            ci.id
-        ))
-        .with_reason("DOMAIN_ALREADY_EXISTS"));
-    }
-    Ok(())
-}
-
-pub(crate) fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
-    crate::providers::google::proto_json(v)
-}
-
-/// Finishing a provision operation: the Cloud Identity is created in the directory and linked to the customer.
-pub fn complete_provision(
-    st: &mut State,
-    op: &Operation,
-    now: DateTime<Utc>,
-) -> ApiResult<Option<AnyJson>> {
-    let action: ProvisionAction = op
-        .action
-        .clone()
-        .and_then(|a| serde_json::from_value(a).ok())
-        .ok_or_else(|| {
-            ApiError::internal(format!("operation `{}` has no provision action", op.name))
-        })?;
-    let customer = st
-        .world
-        .google
-        .customers
-        .get(&action.customer)
-        .cloned()
-        .ok_or_else(|| customer_not_found(&action.customer))?;
-    let cleared = Customer {
-        provisioning_operation: None,
-        ..(*customer).clone()
-    };
-    if let Err(e) = check_directory_free(&st.world.google, &customer.domain, &action.admin.email) {
-        st.world.google.put_customer(cleared);
-        return Err(e);
-    }
-    let id = loop {
-        let id = st.ids.cloud_identity_id();
-        if !st.world.google.identities.contains_key(&id) {
-            break id;
-        }
-    };
-    let account = customer_account_ref(&customer.name);
-    st.world.google.put_identity(CloudIdentity {
-        id: id.clone(),
-        customer_type: action.customer_type,
-        primary_domain: customer.domain.clone(),
-        is_domain_verified: action.customer_type == CustomerType::Domain,
-        secondary_domains: Vec::new(),
-        org_display_name: customer.org_display_name.clone(),
-        org_postal_address: Some(customer.org_postal_address.clone()),
-        admin: action.admin,
-        alternate_email: action.alternate_email,
-        phone_number: action.phone_number,
-        language_code: if action.language_code.is_empty() {
-            "en".into()
-        } else {
-            action.language_code
-        },
-        edu_data: action.edu_data,
-        auth_token: None,
-        auth_token_sha256: None,
-        authorized_accounts: BTreeSet::from([account.clone()]),
-        provisioned_by: Some(account),
-        held_skus: Vec::new(),
-    });
-    let linked = Customer {
-        cloud_identity_id: Some(id),
-        update_time: now,
-        ..cleared
-    };
-    let out = customer_proto(&st.world.google, &linked);
-    st.world.google.put_customer(linked);
-    Ok(Some(AnyJson::new(
-        "google.cloud.channel.v1.Customer",
-        to_value(&out),
-    )))
-}
-
-/// A failed or cancelled provision leaves the customer as it was, free to be provisioned again.
-pub fn abort_provision(st: &mut State, op: &Operation) {
-    let customer = op
-        .action
-        .as_ref()
-        .and_then(|a| a.get("customer"))
-        .and_then(|c| c.as_str())
-        .map(str::to_string);
-    if let Some(name) = customer
-        && let Some(c) = st.world.google.customers.get_mut(&name)
-        && c.provisioning_operation.as_deref() == Some(op.name.as_str())
-    {
-        c.provisioning_operation = None;
-    }
-}
-
-pub(crate) fn customer_account_ref(name: &str) -> String {
-    crate::world::customer_account(name)
-        .map(|a| format!("accounts/{a}"))
-        .unwrap_or_default()
 }
 
 pub fn check_cloud_identity_accounts_exist(
@@ -1157,7 +954,8 @@ pub fn check_cloud_identity_accounts_exist(
             format!("`{}` must be accounts/{{account}}", req.parent),
         ));
     }
-    authorize(app, caller, &parent.account)?;
+    let st = app.lock();
+    authorize(app, &st, caller, &parent.account)?;
     if req.domain.is_empty() {
         return Err(ApiError::invalid_field("domain", "is required"));
     }
@@ -1173,7 +971,6 @@ pub fn check_cloud_identity_accounts_exist(
             format!("`{}` is not a valid email address", req.primary_admin_email),
         ));
     }
-    let st = app.lock();
     check_parent_exists(&st, &parent)?;
     let g = &st.world.google;
     let mut accounts = Vec::new();

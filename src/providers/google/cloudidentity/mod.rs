@@ -2,4 +2,5 @@
 
 pub mod filter;
 pub mod rest;
+pub mod routes;
 pub mod service;

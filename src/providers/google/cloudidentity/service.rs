@@ -10,17 +10,18 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::filter::{self, OrderKey};
-use crate::app::{App, State};
+use crate::app::App;
 use crate::config::AuthMode;
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
-use crate::ops::{AnyJson, Operation};
 use crate::paging;
-use crate::providers::google::Caller;
-use crate::providers::google::channel::service::valid_email;
+use crate::request::Caller;
 use crate::world::google::{
     ConsumerAccount, GoogleWorld, InvitationMail, InvitationState, Principal, UserInvitation,
 };
+use crate::world::names::valid_email;
+use crate::world::ops::{AnyJson, Operation};
+use crate::world::state::State;
 
 /// The proto name of the message in send/cancel operation responses.
 pub const INVITATION_TYPE: &str = "google.apps.cloudidentity.userinvitations.v1.UserInvitation";

@@ -2,7 +2,7 @@
 //! gRPC) or slow down, a given number of times or with a probability (reproducible under `--seed`).
 //!
 //! A rule's `match.method` is either an RPC (`ImportCustomer`, `channel.ImportCustomer`,
-//! `CloudChannelService/ImportCustomer`, `UserService/Create`, …; REST requests are classified to the same names) or
+//! `CloudChannelService/ImportCustomer`, `UserService/Create`, …; a REST request has its route's RPC name) or
 //! an HTTP method and path glob (`POST /v1/accounts/*/customers:import`).
 
 use rand::{Rng, SeedableRng};
@@ -72,8 +72,9 @@ pub struct Facts<'a> {
     pub family: Family,
     pub http_method: &'a str,
     pub path: &'a str,
-    /// `package.Service/Method` (gRPC path without the leading `/`, or a REST request's classified RPC).
-    pub rpc: Option<String>,
+    /// `package.Service/Method`: the gRPC path without its leading `/`, or the RPC of the REST route the request
+    /// matched (`providers/<family>/routes.rs`).
+    pub rpc: Option<&'a str>,
     pub headers: &'a http::HeaderMap,
 }
 
@@ -198,12 +199,12 @@ fn method_matches(spec: &str, f: &Facts<'_>) -> bool {
     if spec.chars().all(|c| c.is_ascii_uppercase()) {
         return spec == f.http_method;
     }
-    let Some(rpc) = &f.rpc else { return false };
-    let (service_full, method) = rpc.rsplit_once('/').unwrap_or(("", rpc.as_str()));
+    let Some(rpc) = f.rpc else { return false };
+    let (service_full, method) = rpc.rsplit_once('/').unwrap_or(("", rpc));
     let service = service_full.rsplit('.').next().unwrap_or(service_full);
     let family = f.family.name();
     [
-        rpc.clone(),
+        rpc.to_string(),
         format!("{service}/{method}"),
         format!("{service}.{method}"),
         method.to_string(),
@@ -275,137 +276,16 @@ pub fn forced(value: &str) -> ApiResult<ApiError> {
     }
 }
 
-/// The RPC a REST request stands for, in the same `package.Service/Method` names gRPC uses (invented names for
-/// families without gRPC), so one rule covers both transports.
-pub fn rest_rpc(family: Family, method: &str, segs: &[&str], verb: Option<&str>) -> Option<String> {
-    let (svc, m): (&str, &str) = match family {
-        Family::Channel => {
-            let s = segs.get(1..).unwrap_or(&[]);
-            let last_two = (s.len() >= 2).then(|| s[s.len() - 2]);
-            let ch = "google.cloud.channel.v1.CloudChannelService";
-            let ops = "google.longrunning.Operations";
-            match (
-                s.first().copied(),
-                s.last().copied(),
-                last_two,
-                method,
-                verb,
-            ) {
-                (Some("operations"), _, _, "GET", None) if s.len() == 1 => (ops, "ListOperations"),
-                (Some("operations"), _, _, "GET", None) => (ops, "GetOperation"),
-                (Some("operations"), _, _, "DELETE", None) => (ops, "DeleteOperation"),
-                (Some("operations"), _, _, _, Some("cancel")) => (ops, "CancelOperation"),
-                (_, _, _, _, Some("checkCloudIdentityAccountsExist")) => {
-                    (ch, "CheckCloudIdentityAccountsExist")
-                }
-                (_, _, _, _, Some("import")) => (ch, "ImportCustomer"),
-                (_, _, _, _, Some("provisionCloudIdentity")) => (ch, "ProvisionCloudIdentity"),
-                (_, Some("customers"), _, "GET", None) => (ch, "ListCustomers"),
-                (_, Some("customers"), _, "POST", None) => (ch, "CreateCustomer"),
-                (_, _, Some("customers"), "GET", None) => (ch, "GetCustomer"),
-                (_, _, Some("customers"), "PATCH", None) => (ch, "UpdateCustomer"),
-                (_, _, Some("customers"), "DELETE", None) => (ch, "DeleteCustomer"),
-                (_, _, Some("entitlements"), _, Some("cancel")) => (ch, "CancelEntitlement"),
-                (_, _, _, _, Some(v)) => {
-                    match crate::providers::google::channel::rest_orders::verb_rpc(v) {
-                        Some(m) => (ch, m),
-                        None => return None,
-                    }
-                }
-                (first, last, last_two, m, None) => {
-                    match crate::providers::google::channel::rest_orders::path_rpc(
-                        first, last, last_two, m,
-                    ) {
-                        Some(m) => (ch, m),
-                        None => return None,
-                    }
-                }
-            }
-        }
-        Family::CloudIdentity => {
-            let svc = "google.apps.cloudidentity.userinvitations.v1.UserInvitationService";
-            match (segs.last().copied(), method, verb) {
-                (Some("userinvitations"), "GET", None) => (svc, "ListUserInvitations"),
-                (_, "GET", None) => (svc, "GetUserInvitation"),
-                (_, _, Some("isInvitableUser")) => (svc, "IsInvitableUser"),
-                (_, _, Some("send")) => (svc, "SendUserInvitation"),
-                (_, _, Some("cancel")) => (svc, "CancelUserInvitation"),
-                _ => return None,
-            }
-        }
-        Family::Scp => match (segs, method) {
-            (["v1", "accounts"], "POST") => ("scp.cloudcontrol.AccountFactory", "CreateAccount"),
-            (["v1", "organization-accounts"], "GET") => {
-                ("scp.organization.Accounts", "ListAccounts")
-            }
-            (["v1", "organization-accounts", _], "GET") => {
-                ("scp.organization.Accounts", "GetAccount")
-            }
-            _ => return None,
-        },
-        Family::Yandex => {
-            let idp = "yandex.cloud.organizationmanager.v1.idp";
-            match (segs, method, verb) {
-                (["organization-manager", "v1", "idp", "users"], "GET", None) => {
-                    return Some(format!("{idp}.UserService/List"));
-                }
-                (["organization-manager", "v1", "idp", "users"], "POST", None) => {
-                    return Some(format!("{idp}.UserService/Create"));
-                }
-                (["organization-manager", "v1", "idp", "users", _], "GET", None) => {
-                    return Some(format!("{idp}.UserService/Get"));
-                }
-                (["organization-manager", "v1", "idp", "users", _], "PATCH", None) => {
-                    return Some(format!("{idp}.UserService/Update"));
-                }
-                (["organization-manager", "v1", "idp", "users", _], "DELETE", None) => {
-                    return Some(format!("{idp}.UserService/Delete"));
-                }
-                (["organization-manager", "v1", "idp", "users", _], _, Some("suspend")) => {
-                    return Some(format!("{idp}.UserService/Suspend"));
-                }
-                (["organization-manager", "v1", "idp", "users", _], _, Some("reactivate")) => {
-                    return Some(format!("{idp}.UserService/Reactivate"));
-                }
-                (["organization-manager", "v1", "idp", "userpools"], "GET", None) => {
-                    return Some(format!("{idp}.UserpoolService/List"));
-                }
-                (["organization-manager", "v1", "idp", "userpools"], "POST", None) => {
-                    return Some(format!("{idp}.UserpoolService/Create"));
-                }
-                (["organization-manager", "v1", "idp", "userpools", _], "GET", None) => {
-                    return Some(format!("{idp}.UserpoolService/Get"));
-                }
-                (["organization-manager", "v1", "idp", "userpools", _], "DELETE", None) => {
-                    return Some(format!("{idp}.UserpoolService/Delete"));
-                }
-                (["operations", _], _, None) => ("yandex.cloud.operation.OperationService", "Get"),
-                (["operations", _], _, Some("cancel")) => {
-                    ("yandex.cloud.operation.OperationService", "Cancel")
-                }
-                (["endpoints"], _, None) => ("yandex.cloud.endpoint.ApiEndpointService", "List"),
-                (["endpoints", _], _, None) => ("yandex.cloud.endpoint.ApiEndpointService", "Get"),
-                (["iam", "v1", "tokens"], _, None) => {
-                    ("yandex.cloud.iam.v1.IamTokenService", "Create")
-                }
-                _ => return None,
-            }
-        }
-        Family::Mock => return None,
-    };
-    Some(format!("{svc}/{m}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn facts<'a>(headers: &'a http::HeaderMap, rpc: Option<&str>) -> Facts<'a> {
+    fn facts<'a>(headers: &'a http::HeaderMap, rpc: Option<&'a str>) -> Facts<'a> {
         Facts {
             family: Family::Channel,
             http_method: "POST",
             path: "/v1/accounts/A1/customers:import",
-            rpc: rpc.map(str::to_string),
+            rpc,
             headers,
         }
     }
@@ -476,37 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn rest_requests_are_classified_to_rpc_names() {
-        assert_eq!(
-            rest_rpc(
-                Family::Channel,
-                "POST",
-                &["v1", "accounts", "A1", "customers"],
-                Some("import")
-            )
-            .as_deref(),
-            Some("google.cloud.channel.v1.CloudChannelService/ImportCustomer")
-        );
-        assert_eq!(
-            rest_rpc(
-                Family::Channel,
-                "GET",
-                &["v1", "accounts", "A1", "customers", "c"],
-                None
-            )
-            .as_deref(),
-            Some("google.cloud.channel.v1.CloudChannelService/GetCustomer")
-        );
-        assert_eq!(
-            rest_rpc(
-                Family::Yandex,
-                "POST",
-                &["organization-manager", "v1", "idp", "users"],
-                None
-            )
-            .as_deref(),
-            Some("yandex.cloud.organizationmanager.v1.idp.UserService/Create")
-        );
+    fn the_fault_header_takes_a_code_or_an_http_status() {
         assert!(forced("UNAVAILABLE").is_ok() && forced("503").is_ok() && forced("bogus").is_err());
     }
 }

@@ -4,36 +4,21 @@
 //! to, an operation and the resource it creates), and every critical section is short, synchronous and free of I/O,
 //! so a single lock keeps them all consistent without ever being held across an `.await`.
 
+pub mod completer;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
 
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::control::{faults::Faults, journal::Journal};
-use crate::error::{ApiError, ApiResult};
-use crate::ops::{Operation, Ops, Outcome, Policy};
+
+use crate::observe::{events::Events, faults::Faults, journal::Journal};
+use crate::world::ops::{Operation, Ops, Outcome, Policy};
+use crate::world::state::{Saved, State};
 use crate::world::{ClockSetting, Document, DocumentError, World, ids::Ids};
-
-/// Everything behind the lock.
-#[derive(Debug)]
-pub struct State {
-    pub world: World,
-    pub ops: Ops,
-    pub ids: Ids,
-    /// Set (with a data dir) when a control call replaced whole parts of the world — a reset, a state import:
-    /// the data dir then writes a snapshot instead of a change record, and this is what to go back to if it can't.
-    pub replaced: Option<Box<Saved>>,
-}
-
-/// The state as it was before a replacement.
-#[derive(Debug)]
-pub struct Saved {
-    pub world: World,
-    pub ops: Ops,
-    pub ids: Ids,
-}
 
 /// Ports and TLS material known once the listeners are bound.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +47,7 @@ pub struct Inner {
     /// The data dir, when `--data-dir` is given.
     pub persist: OnceLock<crate::persist::Persist>,
     /// Change notices for `GET /_mock/events`.
-    pub events: crate::control::events::Events,
+    pub events: Events,
 }
 
 /// Cheap to clone; every handler holds one.
@@ -105,7 +90,9 @@ impl App {
             events: Default::default(),
         })))
     }
+}
 
+impl Inner {
     /// Locks the state. A panic while holding the lock does not poison provmock: the data is still consistent
     /// because every mutation checks before it writes.
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -234,6 +221,24 @@ impl App {
     }
 }
 
+impl crate::persist::host::Host for Inner {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    fn fixtures(&self) -> &Document {
+        &self.fixtures
+    }
+    fn lock(&self) -> MutexGuard<'_, State> {
+        Inner::lock(self)
+    }
+    fn replace_state(&self, doc: &Document) -> Result<(), DocumentError> {
+        Inner::replace_state(self, doc)
+    }
+}
+
 fn apply_clock_setting(clock: &Clock, setting: Option<&ClockSetting>) {
     match setting {
         Some(ClockSetting {
@@ -245,46 +250,5 @@ fn apply_clock_setting(clock: &Clock, setting: Option<&ClockSetting>) {
             frozen: false,
         }) => clock.start_at(*start),
         None => clock.reset(),
-    }
-}
-
-impl State {
-    /// Finishes a pending operation: applies its action (or rolls it back on failure) and records the result.
-    pub fn finish_operation(
-        &mut self,
-        name: &str,
-        outcome: Outcome,
-        now: chrono::DateTime<chrono::Utc>,
-    ) {
-        let Some(op) = self.ops.ops.get(name).filter(|o| !o.done).cloned() else {
-            return;
-        };
-        let result = match outcome {
-            Outcome::Succeed => crate::providers::complete_operation(self, &op, now),
-            Outcome::Fail(err) => {
-                crate::providers::abort_operation(self, &op, &err, now);
-                Err(err)
-            }
-        };
-        self.ops.mark_done(name, result, now);
-    }
-
-    /// Looks an operation up for a read, counting the read for `after_polls` policies.
-    pub fn read_operation(
-        &mut self,
-        name: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> ApiResult<Operation> {
-        if !self.ops.ops.contains_key(name) {
-            return Err(ApiError::not_found(format!("operation `{name}` not found")));
-        }
-        if self.ops.count_poll(name) {
-            self.finish_operation(name, Outcome::Succeed, now);
-        }
-        self.ops
-            .ops
-            .get(name)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(format!("operation `{name}` not found")))
     }
 }

@@ -144,7 +144,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn parse(q: &crate::providers::google::Query) -> ApiResult<Filter> {
+    pub fn parse(q: &crate::request::Query) -> ApiResult<Filter> {
         let family = match q.get(&["family"]) {
             Some(f) if !f.is_empty() => Some(Family::parse(f).ok_or_else(|| {
                 ApiError::invalid_field("family", format!("unknown family `{f}`"))

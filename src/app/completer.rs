@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::app::App;
-use crate::ops::Outcome;
+use crate::world::ops::Outcome;
 
 /// Finishes every operation that is due now; returns how long until the next deadline (None: nothing scheduled,
 /// or the clock is frozen and only a clock move can make anything due).
@@ -21,7 +21,7 @@ pub fn run_due_at(app: &App, now: chrono::DateTime<chrono::Utc>) -> (usize, Opti
     for name in &due {
         st.finish_operation(name, Outcome::Succeed, now);
     }
-    crate::control::events::operations_finished(app, &st, &due);
+    crate::observe::events::operations_finished(&app.events, &st.ops, &due);
     let Some(next) = st.ops.next_deadline() else {
         return (due.len(), None);
     };
@@ -41,7 +41,7 @@ pub async fn run(app: App) {
             Some(p) => {
                 // With a data dir, finishing operations is a change like any other: in turn, and logged.
                 let turn = p.turn.read().await;
-                if p.ready(&app).is_err() {
+                if p.ready(&*app).is_err() {
                     // The data dir cannot be written: nothing finishes until it can (retried each second).
                     drop(turn);
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -49,7 +49,7 @@ pub async fn run(app: App) {
                 }
                 let now = app.clock.now_unpinned();
                 let (_, wait) = run_due_at(&app, now);
-                let sealed = p.seal(&app, false);
+                let sealed = p.seal(&*app, false);
                 drop(turn);
                 if sealed.durable().await.is_err() {
                     // Undone: the operations are pending again and are retried.
