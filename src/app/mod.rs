@@ -9,7 +9,6 @@ pub mod completer;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
