@@ -1,6 +1,6 @@
 //! Channel partner links (a distributor's links to its resellers), once for REST and gRPC: list, get, create and
 //! patch (the link's state only). The customers under a link (`…/channelPartnerLinks/{l}/customers`) are served by
-//! the customer methods in `service.rs`.
+//! the customer methods in `service/customers.rs`.
 
 use std::collections::BTreeMap;
 

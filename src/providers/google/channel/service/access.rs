@@ -1,0 +1,84 @@
+//! Who may act for which reseller account (`--auth strict`: the bearer token's principal and its Channel accounts),
+//! and whether a request's parent account or channel partner link exists.
+
+use super::names::Parent;
+use crate::app::App;
+use crate::config::AuthMode;
+use crate::error::{ApiError, ApiResult};
+use crate::request::Caller;
+use crate::world::google::GoogleWorld;
+use crate::world::state::State;
+
+/// Strict auth: the caller's token must belong to a principal of this reseller account.
+pub(crate) fn authorize(app: &App, st: &State, caller: &Caller, account: &str) -> ApiResult<()> {
+    if app.config.auth != AuthMode::Strict {
+        return Ok(());
+    }
+    let principal = principal(&st.world.google, caller)?;
+    if principal.channel_accounts.iter().any(|a| a == account) {
+        Ok(())
+    } else {
+        Err(ApiError::permission_denied(format!(
+            "principal `{}` may not act for reseller account `accounts/{account}`",
+            principal.name
+        ))
+        .with_reason("PERMISSION_DENIED"))
+    }
+}
+
+/// Strict auth for methods not tied to one account in their path (operations): the reseller accounts the caller
+/// may act for, or `None` (every account) in permissive auth. A principal with no Channel account gets an empty
+/// list, so it sees no operation.
+pub fn accounts_of_caller(
+    app: &App,
+    st: &State,
+    caller: &Caller,
+) -> ApiResult<Option<Vec<String>>> {
+    if app.config.auth != AuthMode::Strict {
+        return Ok(None);
+    }
+    principal(&st.world.google, caller).map(|p| Some(p.channel_accounts.clone()))
+}
+
+fn principal<'a>(
+    g: &'a GoogleWorld,
+    caller: &Caller,
+) -> ApiResult<&'a crate::world::google::Principal> {
+    let token = caller.bearer.as_deref().ok_or_else(|| {
+        ApiError::unauthenticated(
+            "request had no `Authorization: Bearer` token (provmock runs with --auth strict)",
+        )
+        .with_reason("CREDENTIALS_MISSING")
+    })?;
+    g.principal(token).ok_or_else(|| {
+        ApiError::unauthenticated("the bearer token is not known to provmock's fixtures")
+            .with_reason("ACCESS_TOKEN_INVALID")
+    })
+}
+
+/// In a strict world the account (and link) must exist; a permissive world accepts any as empty.
+pub(crate) fn check_parent_exists(st: &State, parent: &Parent) -> ApiResult<()> {
+    if !st.world.strict {
+        return Ok(());
+    }
+    if !st.world.google.accounts.contains_key(&parent.account) {
+        return Err(ApiError::not_found(format!(
+            "reseller account `accounts/{}` not found",
+            parent.account
+        ))
+        .with_reason("ACCOUNT_NOT_FOUND"));
+    }
+    if let Some(l) = &parent.link
+        && !st
+            .world
+            .google
+            .partner_links
+            .contains_key(&(parent.account.clone(), l.clone()))
+    {
+        return Err(ApiError::not_found(format!(
+            "channel partner link `{}` not found",
+            parent.name()
+        )));
+    }
+    Ok(())
+}
