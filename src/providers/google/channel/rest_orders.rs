@@ -1,5 +1,5 @@
 //! Channel over REST, the order side: catalog, entitlements, transfers and channel partner links — one handler per
-//! route of `routes.rs`. Parsing and rendering only, over the service functions in `catalog.rs`, `orders.rs` and
+//! route of `routes.rs`. Parsing and rendering only, over the service functions in `catalog.rs`, `orders/` and
 //! `partner_links.rs`.
 
 use super::{catalog, orders, partner_links};
