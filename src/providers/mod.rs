@@ -1,4 +1,5 @@
-//! The API families. Each method is implemented once in a `service.rs`; `rest.rs` and `grpc.rs` are thin adapters.
+//! The API families. Each method is implemented once in a `service.rs` (a `service/` directory, by method group,
+//! for Channel and Yandex); `rest.rs` and `grpc.rs` are thin adapters.
 //! Each family declares its REST routes once, as data, in its `routes.rs` (method, template, RPC name, whether it
 //! writes, handler). This module holds what all REST adapters share: the parsed request, the lookup of a request in
 //! its family's table ([`Routed`], and [`grpc_route`] for gRPC methods) and the entry point that serves it.

@@ -1,4 +1,4 @@
-//! Yandex over gRPC: thin adapters over `service.rs`, `iam.rs` and `discovery.rs`.
+//! Yandex over gRPC: thin adapters over `service/`, `iam.rs` and `discovery.rs`.
 
 use tonic::{Request, Response, Status};
 
