@@ -23,7 +23,7 @@ pub enum ClockMode {
 pub struct Clock {
     mode: Mutex<ClockMode>,
     /// Woken whenever the clock is moved, so the operation completer re-reads its deadlines.
-    pub changed: Notify,
+    pub(crate) changed: Notify,
 }
 
 impl Default for Clock {

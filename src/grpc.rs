@@ -1,11 +1,7 @@
 //! gRPC plumbing shared by every family: the tonic services as one axum router, server reflection, the caller's
 //! bearer token, UNIMPLEMENTED naming the RPC for methods we do not serve, and panics turned into INTERNAL.
 
-use std::collections::HashSet;
-use std::sync::OnceLock;
-
 use axum::{Router, body::Body, extract::Request, response::Response};
-use prost::Message;
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -22,26 +18,6 @@ use crate::providers::yandex::grpc as yg;
 /// UNIMPLEMENTED naming the RPC.
 fn served(path: &str) -> bool {
     crate::providers::grpc_route(path).is_some()
-}
-
-/// Every `/package.Service/Method` path our protos declare, read from the embedded descriptor set.
-pub fn declared_methods() -> &'static HashSet<String> {
-    static METHODS: OnceLock<HashSet<String>> = OnceLock::new();
-    METHODS.get_or_init(|| {
-        let mut out = HashSet::new();
-        if let Ok(fds) = prost_types::FileDescriptorSet::decode(proto::DESCRIPTOR_SET) {
-            for file in fds.file {
-                let pkg = file.package.unwrap_or_default();
-                for svc in file.service {
-                    let name = svc.name.unwrap_or_default();
-                    for m in svc.method {
-                        out.insert(format!("/{pkg}.{name}/{}", m.name.unwrap_or_default()));
-                    }
-                }
-            }
-        }
-        out
-    })
 }
 
 /// tonic reports a request message it cannot decode (or a malformed gRPC frame) as INTERNAL; it is the client's
@@ -239,7 +215,28 @@ pub fn panic_to_internal() -> Response {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
+    use prost::Message;
+
     use super::*;
+
+    /// Every `/package.Service/Method` path our protos declare, read from the embedded descriptor set.
+    fn declared_methods() -> HashSet<String> {
+        let mut out = HashSet::new();
+        let fds =
+            prost_types::FileDescriptorSet::decode(proto::DESCRIPTOR_SET).expect("descriptor set");
+        for file in fds.file {
+            let pkg = file.package.unwrap_or_default();
+            for svc in file.service {
+                let name = svc.name.unwrap_or_default();
+                for m in svc.method {
+                    out.insert(format!("/{pkg}.{name}/{}", m.name.unwrap_or_default()));
+                }
+            }
+        }
+        out
+    }
 
     #[test]
     fn a_panic_becomes_an_internal_grpc_status_not_a_dropped_connection() {

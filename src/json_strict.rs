@@ -58,11 +58,6 @@ impl<D> ObjectsOnly<D> {
     pub fn new(inner: D) -> Self {
         Self(inner)
     }
-
-    /// Returns the wrapped deserializer.
-    pub fn into_inner(self) -> D {
-        self.0
-    }
 }
 
 /// A visitor wrapper; `STRUCT` makes `visit_seq` an error.

@@ -5,26 +5,26 @@
 //! over REST and gRPC on one port (plus a TLS port).
 //!
 //! Components, and why each exists:
-//! - [`config`]: flags with `PROVMOCK_*` env twins.
-//! - [`server`]: the listeners (plain HTTP/1.1 + h2c, TLS h2 + HTTP/1.1), one router for gRPC, REST and control.
-//! - [`conn`]: connection limits and timeouts, and bodies for the errors hyper answers by itself.
-//! - [`request`]: what every request is — path and custom verb, query, caller, a bounded body decoded as JSON.
-//! - [`route`]: what a route is (method, AIP-127 template, RPC name, whether it writes, handler) and the one matcher;
+//! - `config`: flags with `PROVMOCK_*` env twins.
+//! - `server`: the listeners (plain HTTP/1.1 + h2c, TLS h2 + HTTP/1.1), one router for gRPC, REST and control.
+//! - `conn`: connection limits and timeouts, and bodies for the errors hyper answers by itself.
+//! - `request`: what every request is — path and custom verb, query, caller, a bounded body decoded as JSON.
+//! - `route`: what a route is (method, AIP-127 template, RPC name, whether it writes, handler) and the one matcher;
 //!   each family declares its routes once in `providers/<family>/routes.rs`, read by dispatch, faults, the journal
 //!   and the data dir.
-//! - [`app`]: the shared handle; one lock over the world and the operations, so invariants hold under concurrency;
+//! - `app`: the shared handle; one lock over the world and the operations, so invariants hold under concurrency;
 //!   and the background completer that finishes operations at their deadlines.
-//! - [`world`]: what the providers know, seeded from fixtures ([`world::Document`]); its collections are
-//!   [`world::tracked`] maps that note which keys a change touched. It holds the operation store ([`world::ops`])
-//!   and what finishing an operation does ([`world::actions`]).
-//! - [`observe`]: fault rules, the request journal and the change notices, which the App holds.
-//! - [`persist`]: `--data-dir` — those touched keys, as typed change records, group-committed (docs/data-dir.md).
-//! - [`providers`]: one service function per API method, with REST and gRPC adapters.
-//! - [`grpc`]: the gRPC router over the providers' services, with reflection.
-//! - [`control`]: the `/_mock/` control plane for tests.
-//! - [`clock`]: the one source of "now", movable by tests.
-//! - [`error`]: `ApiError` and its renderers per family.
-//! - [`json_strict`]: JSON decoding that refuses an array where an object is expected, at any depth.
+//! - `world`: what the providers know, seeded from fixtures ([`Document`]); its collections are
+//!   `world::tracked` maps that note which keys a change touched. It holds the operation store (`world::ops`)
+//!   and what finishing an operation does (`world::actions`).
+//! - `observe`: fault rules, the request journal and the change notices, which the App holds.
+//! - `persist`: `--data-dir` — those touched keys, as typed change records, group-committed (docs/data-dir.md).
+//! - `providers`: one service function per API method, with REST and gRPC adapters.
+//! - `grpc`: the gRPC router over the providers' services, with reflection.
+//! - `control`: the `/_mock/` control plane for tests.
+//! - `clock`: the one source of "now", movable by tests.
+//! - `error`: `ApiError` and its renderers per family.
+//! - `json_strict`: JSON decoding that refuses an array where an object is expected, at any depth.
 //!
 //! # Layers
 //!
@@ -41,6 +41,15 @@
 //! 7. the test-facing control plane: `control`
 //! 8. the listeners: `conn` `server`
 //!
+//! # Public surface
+//!
+//! Like `wiremock`'s, the library's surface is small: [`MockServer`] (start one per test, on random ports) and
+//! [`StartError`]; its [`Config`] with [`AuthMode`] and [`LogFormat`]; the fixtures document [`Document`] (and
+//! [`DocumentError`]); the clock handle [`Clock`] (from [`MockServer::clock`]) and its [`ClockMode`], to freeze and
+//! move provmock's time; and [`proto`], the generated gRPC messages and clients, to call provmock over gRPC. Every
+//! other module is private. The hidden `internals` module re-exports a few internals for provmock's own tests and
+//! binary only; it is not a stable API.
+//!
 //! In Rust tests, start one on a random port:
 //!
 //! ```no_run
@@ -48,37 +57,85 @@
 //! let server = provmock::MockServer::start().await.expect("provmock starts");
 //! let health = format!("{}/_mock/health", server.uri());
 //! # let _ = health;
+//! server.clock().advance(chrono::Duration::hours(1));
 //! server.shutdown().await;
 //! # }
 //! ```
 
-pub mod app;
-pub mod clock;
-pub mod config;
-pub mod conn;
-pub mod control;
-pub mod error;
-pub mod family;
-pub mod grpc;
-pub mod json_strict;
-pub mod observe;
-pub mod paging;
-pub mod persist;
+pub(crate) mod app;
+pub(crate) mod clock;
+pub(crate) mod config;
+pub(crate) mod conn;
+pub(crate) mod control;
+pub(crate) mod error;
+pub(crate) mod family;
+pub(crate) mod grpc;
+pub(crate) mod json_strict;
+pub(crate) mod observe;
+pub(crate) mod paging;
+pub(crate) mod persist;
 pub mod proto;
-pub mod providers;
-pub mod reflection;
-pub mod request;
-pub mod route;
-pub mod server;
-pub mod world;
+pub(crate) mod providers;
+pub(crate) mod reflection;
+pub(crate) mod request;
+pub(crate) mod route;
+pub(crate) mod server;
+pub(crate) mod world;
 
 use std::net::SocketAddr;
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-pub use app::App;
-pub use config::{AuthMode, Config};
-pub use world::Document;
+use app::App;
+pub use clock::{Clock, ClockMode};
+pub use config::{AuthMode, Config, LogFormat};
+pub use world::{Document, DocumentError};
+
+/// provmock's internals, for provmock's own tests (`tests/`) and its binary (`src/main.rs`) only.
+///
+/// **Not a stable API**: anything here may change or go away in any release. Use the crate root ([`MockServer`],
+/// [`Config`], [`Document`], [`Clock`], [`proto`]) instead.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::app::App;
+    pub use crate::config::{Cli, Command};
+    pub use crate::conn::raise_fd_limit;
+    pub use crate::control::ui::{PAGE_BYTES, SCAN_BUDGET};
+    pub use crate::error::Code;
+    pub use crate::family::Family;
+    pub use crate::observe::events::MAX_LISTENERS;
+    pub use crate::providers::google::proto_json;
+    pub use crate::providers::{Route, grpc_route, tables};
+    pub use crate::request::{Query, RestPath};
+    pub use crate::world::google::Customer;
+    pub use crate::world::orders::int_parameter;
+
+    /// The shared handle of a running server (its world, operations, journal and change notices).
+    pub fn app(server: &crate::MockServer) -> &App {
+        &server.app
+    }
+
+    /// Page tokens.
+    pub mod paging {
+        pub use crate::paging::{decode, encode};
+    }
+
+    /// The Channel API's `filter` parser.
+    pub mod channel_filter {
+        pub use crate::providers::google::channel::filter::{MAX_DEPTH, parse};
+    }
+
+    /// Cloud Identity's user-invitation `filter` and `orderBy` parsers.
+    pub mod invitation_filter {
+        pub use crate::providers::google::cloudidentity::filter::{parse_filter, parse_order};
+    }
+
+    /// SCP's request signatures and API versions.
+    pub mod scp {
+        pub use crate::providers::scp::signature::{SignedRequest, rebuild_url, sign, verify};
+        pub use crate::providers::scp::versions::negotiate;
+    }
+}
 
 /// A running provmock, for tests: binds the ports, runs the operation completer, shuts down when asked or dropped.
 pub struct MockServer {
@@ -215,8 +272,10 @@ impl MockServer {
     pub fn ca_pem(&self) -> Option<String> {
         self.app.listening().ca_pem
     }
-    pub fn app(&self) -> &App {
-        &self.app
+    /// provmock's clock: freeze it, move it, or let it run again (every timestamp, operation deadline, token expiry
+    /// and SCP version date follows it).
+    pub fn clock(&self) -> &Clock {
+        &self.app.clock
     }
 
     /// Stops accepting, lets in-flight requests finish (at most a second), stops the completer, and gives up the

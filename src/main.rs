@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use provmock::config::{Cli, Command, LogFormat};
-use provmock::{Document, MockServer, StartError};
+use provmock::internals::{Cli, Command};
+use provmock::{Document, LogFormat, MockServer, StartError};
 
 /// mimalloc rather than the system allocator: with glibc's, a GET got twice as expensive once the world held a few
 /// hundred thousand objects (fastbin consolidation walking a fragmented heap on every request); mimalloc keeps the
@@ -28,7 +28,7 @@ async fn main() -> ExitCode {
     }
     let config = cli.config;
     init_tracing(config.log_format);
-    provmock::conn::raise_fd_limit();
+    provmock::internals::raise_fd_limit();
     if let Some(warning) = config.exposure_warning() {
         tracing::warn!(host = %config.host, "{warning}");
     }

@@ -155,7 +155,8 @@ pub enum Found<'t, H: 'static> {
     Route(&'t Route<H>, Vars),
     /// The path is known, not with this method: the methods it takes, in table order.
     WrongMethod(Vec<Method>),
-    NotFound,
+    /// No route of the table has the path.
+    Nothing,
 }
 
 /// The first route of `table` for `method` whose template matches the path after its first `skip` segments.
@@ -177,7 +178,7 @@ pub fn find<'t, H>(
         }
     }
     if !other {
-        return Found::NotFound;
+        return Found::Nothing;
     }
     let mut allowed: Vec<Method> = Vec::new();
     for r in table {
@@ -316,7 +317,7 @@ mod tests {
         }
         assert!(matches!(
             find(&table, &Method::GET, &path("/v1/d/9"), 1),
-            Found::NotFound
+            Found::Nothing
         ));
     }
 }

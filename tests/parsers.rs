@@ -3,12 +3,8 @@
 //! Any crash found here becomes a named regression case below.
 
 use proptest::prelude::*;
-use provmock::paging;
-use provmock::providers::google::channel::filter as channel_filter;
-use provmock::providers::google::cloudidentity::filter as invitation_filter;
-use provmock::providers::scp::signature::{SignedRequest, rebuild_url, sign, verify};
-use provmock::providers::scp::versions;
-use provmock::request::{Query, RestPath};
+use provmock::internals::scp::{SignedRequest, negotiate, rebuild_url, sign, verify};
+use provmock::internals::{Query, RestPath, channel_filter, invitation_filter, paging};
 
 fn config() -> ProptestConfig {
     ProptestConfig {
@@ -166,8 +162,8 @@ proptest! {
     #[test]
     fn scp_version_headers_never_panic(h in any::<String>(), days in 0i64..40_000) {
         let now = chrono::DateTime::from_timestamp(days * 86_400, 0).unwrap_or_default();
-        let _ = versions::negotiate(Some(&h), "cloudcontrol", now);
-        let _ = versions::negotiate(Some(&h), "organization", now);
+        let _ = negotiate(Some(&h), "cloudcontrol", now);
+        let _ = negotiate(Some(&h), "organization", now);
     }
 
     #[test]

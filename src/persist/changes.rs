@@ -168,8 +168,6 @@ pub enum Undo {
     Changes(Box<TrackedUndo>, Scalars),
     /// A replacement (reset, state import): the whole state from before it.
     Replaced(Box<Saved>, Scalars),
-    /// Nothing to take back (a compaction).
-    Nothing,
 }
 
 /// Takes what changed since the previous record (`base`: the scalars then), with its undo. `base` becomes the
@@ -221,7 +219,7 @@ pub fn apply(st: &mut State, mut c: Changes) -> Result<Option<ClockMode>, String
 
 /// Puts back what a record changed (newest record first); returns the scalars as they were before it, whose clock
 /// the caller restores.
-pub fn undo(st: &mut State, u: Undo) -> Option<Scalars> {
+pub fn undo(st: &mut State, u: Undo) -> Scalars {
     match u {
         Undo::Changes(t, before) => {
             undo_collections(st, *t);
@@ -229,16 +227,15 @@ pub fn undo(st: &mut State, u: Undo) -> Option<Scalars> {
             st.ids = crate::world::ids::Ids::resume(st.ids.seed(), before.position);
             st.ops.default_policy = before.default_policy;
             st.ops.policies = before.policies.clone();
-            Some(before)
+            before
         }
         Undo::Replaced(saved, before) => {
             let Saved { world, ops, ids } = *saved;
             st.world = world;
             st.ops = ops;
             st.ids = ids;
-            Some(before)
+            before
         }
-        Undo::Nothing => None,
     }
 }
 

@@ -582,13 +582,12 @@ impl Persist {
             if matches!(kind, ItemKind::Record(..)) {
                 lock(&sh.queue).next_seq -= 1;
             }
-            if let Some(before) = changes::undo(&mut st, undo) {
-                *base = before.clone();
-                drop(base);
-                changes::reindex(&mut st);
-                drop(st);
-                app.clock().restore(before.clock);
-            }
+            let before = changes::undo(&mut st, undo);
+            *base = before.clone();
+            drop(base);
+            changes::reindex(&mut st);
+            drop(st);
+            app.clock().restore(before.clock);
             return Sealed::Failed(e);
         }
         drop(base);
@@ -767,10 +766,9 @@ fn rollback(sh: &Shared, app: &dyn Host, failed: Vec<Item>, e: &str) {
         if matches!(item.kind, ItemKind::Record(..)) {
             records += 1;
         }
-        if let Some(before) = changes::undo(&mut st, item.undo) {
-            *lock(&sh.base) = before.clone();
-            clock = Some(before.clock);
-        }
+        let before = changes::undo(&mut st, item.undo);
+        *lock(&sh.base) = before.clone();
+        clock = Some(before.clock);
     }
     changes::reindex(&mut st);
     drop(st);

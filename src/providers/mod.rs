@@ -10,7 +10,7 @@ pub mod yandex;
 
 use axum::response::Response;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 
 use self::google::Version;
 use crate::app::App;
@@ -62,15 +62,6 @@ impl RestRequest {
                 .get(http::header::HOST)
                 .and_then(|v| v.to_str().ok())
         })
-    }
-
-    /// 405 in the family's envelope unless the method is one of `allowed`.
-    pub fn allow(&self, allowed: &[Method]) -> ApiResult<()> {
-        if allowed.contains(&self.method) {
-            Ok(())
-        } else {
-            Err(method_not_allowed(self, allowed))
-        }
     }
 }
 
@@ -148,10 +139,10 @@ impl Routed {
                     }
                     (Family::Scp, _) => route::find(scp::routes::ROUTES, method, p, 0),
                     (Family::Yandex, _) => route::find(yandex::routes::ROUTES, method, p, 0),
-                    _ => Found::NotFound,
+                    _ => Found::Nothing,
                 }
             }
-            Err(_) => Found::NotFound,
+            Err(_) => Found::Nothing,
         };
         Routed {
             family,
@@ -252,8 +243,4 @@ fn unrouted(r: &RestRequest, family: Family) -> ApiError {
         (Family::Yandex, _) => yandex::rest::unrouted(r),
         _ => route_not_found(r),
     }
-}
-
-pub fn header_str(v: &str) -> HeaderValue {
-    HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static(""))
 }

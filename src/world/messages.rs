@@ -10,9 +10,6 @@ use crate::proto::yandex::cloud::organizationmanager::v1::idp as ypb;
 use crate::world::google::{CloudIdentity, Customer, GoogleWorld};
 use crate::world::yandex::{PoolStatus, User, UserStatus, Userpool};
 
-/// The package of the Yandex IdP messages.
-pub const YANDEX_IDP: &str = "yandex.cloud.organizationmanager.v1.idp";
-
 const ADMIN_CONSOLE: &str = "https://admin.google.com/";
 
 /// A Cloud Identity as a Customer shows it.

@@ -1,11 +1,11 @@
 //! Channel over gRPC gives the same results and the same error codes as REST: one test per RPC.
 
 use prost::Message;
+use provmock::internals::proto_json;
 use provmock::proto::google::cloud::channel::v1 as pb;
 use provmock::proto::google::cloud::channel::v1::cloud_channel_service_client::CloudChannelServiceClient;
 use provmock::proto::google::longrunning as lro;
 use provmock::proto::google::longrunning::operations_client::OperationsClient;
-use provmock::providers::google::proto_json;
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 
@@ -38,7 +38,7 @@ fn json_of<M: serde::Serialize>(m: &M) -> Value {
 
 /// The REST status for a gRPC code, as the contract's table maps them.
 fn http_of(code: tonic::Code) -> u16 {
-    provmock::error::Code::from_i32(code as i32)
+    provmock::internals::Code::from_i32(code as i32)
         .map(|c| c.http_status().as_u16())
         .unwrap_or(0)
 }

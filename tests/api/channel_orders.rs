@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use prost::Message;
+use provmock::internals::proto_json;
 use provmock::proto::google::cloud::channel::v1 as pb;
 use provmock::proto::google::cloud::channel::v1::cloud_channel_service_client::CloudChannelServiceClient;
-use provmock::providers::google::proto_json;
 use provmock::{AuthMode, Config};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
@@ -1360,7 +1360,7 @@ async fn grpc(app: &TestApp) -> CloudChannelServiceClient<Channel> {
 }
 
 fn http_of(code: tonic::Code) -> u16 {
-    provmock::error::Code::from_i32(code as i32)
+    provmock::internals::Code::from_i32(code as i32)
         .map(|c| c.http_status().as_u16())
         .unwrap_or(0)
 }
@@ -1489,7 +1489,7 @@ async fn grpc_and_rest_agree_on_the_order_flow_and_its_errors() {
         .into_inner();
     let seats: pb::Entitlement = unpack(&op);
     assert_eq!(
-        provmock::world::orders::int_parameter(&seats.parameters, "num_units"),
+        provmock::internals::int_parameter(&seats.parameters, "num_units"),
         Some(8)
     );
     let op = ch

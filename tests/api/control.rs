@@ -144,7 +144,7 @@ async fn the_completer_finishes_operations_when_the_clock_reaches_their_deadline
     })
     .await;
     let start = chrono::Utc::now();
-    app.server.app().clock.set(start);
+    app.server.clock().set(start);
     let op = app
         .post(
             "/v1/accounts/C01234567/customers/S0NEWCUSTOMER1:provisionCloudIdentity",
@@ -153,20 +153,14 @@ async fn the_completer_finishes_operations_when_the_clock_reaches_their_deadline
         .await
         .ok();
     let name = op["name"].as_str().expect("name");
-    app.server
-        .app()
-        .clock
-        .advance(chrono::Duration::seconds(30));
+    app.server.clock().advance(chrono::Duration::seconds(30));
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
         app.get(&format!("/v1/{name}")).await.ok()["done"],
         false,
         "not yet due"
     );
-    app.server
-        .app()
-        .clock
-        .advance(chrono::Duration::seconds(31));
+    app.server.clock().advance(chrono::Duration::seconds(31));
     let done = app.wait_operation(name).await;
     assert!(done["response"]["cloudIdentityId"].is_string(), "{done}");
 }

@@ -324,7 +324,7 @@ fn scp_headers(
     secret: &str,
     version: &str,
 ) -> Vec<(String, String)> {
-    use provmock::providers::scp::signature::{SignedRequest, sign};
+    use provmock::internals::scp::{SignedRequest, sign};
     let url = format!("{uri}{path}");
     let ts = chrono::Utc::now().timestamp_millis().to_string();
     let sig = sign(
@@ -352,7 +352,7 @@ fn scp_headers(
 async fn no_secret_on_disk_and_runtime_scp_keys_survive_every_restart_in_a_0600_file() {
     let dir = temp_dir("secrets");
     let strict = || Config {
-        auth: provmock::config::AuthMode::Strict,
+        auth: provmock::AuthMode::Strict,
         ..config(&dir)
     };
     let app = start_with(strict()).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use prost::Message;
-use provmock::providers::scp::signature::{SignedRequest, sign};
+use provmock::internals::scp::{SignedRequest, sign};
 use provmock::{AuthMode, Config};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -6,8 +6,7 @@
 use std::time::Duration;
 
 use provmock::Config;
-use provmock::family::Family;
-use provmock::providers::{Route, tables};
+use provmock::internals::{Family, Route, tables};
 use serde_json::{Value, json};
 
 use crate::helpers::{R1, TestApp, customer_body, spawn_with};
@@ -216,7 +215,7 @@ fn rpc_names_are_unique_per_handler_and_grpc_methods_find_their_route() {
                 }
             }
             if matches!(family, Family::Channel | Family::Yandex) {
-                let found = provmock::providers::grpc_route(&format!("/{}", a.rpc))
+                let found = provmock::internals::grpc_route(&format!("/{}", a.rpc))
                     .expect("the gRPC method finds its route");
                 assert_eq!(found.writes, a.writes, "{}", a.rpc);
             }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use provmock::providers::scp::signature::{SignedRequest, sign};
+use provmock::internals::scp::{SignedRequest, sign};
 use provmock::{AuthMode, Config};
 use serde_json::{Value, json};
 
@@ -437,7 +437,7 @@ async fn strict_mode_checks_signatures_and_skew() {
 #[tokio::test]
 async fn versions_follow_provmocks_clock() {
     let app = spawn_app().await;
-    let clock = &app.server.app().clock;
+    let clock = app.server.clock();
     let post = |v: &'static str, name: &'static str| {
         let app = &app;
         async move {

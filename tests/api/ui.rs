@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use provmock::Config;
-use provmock::world::google::Customer;
+use provmock::internals::Customer;
 use serde_json::{Value, json};
 
 use crate::helpers::{R1, TestApp, spawn_app, spawn_with};
@@ -136,7 +136,7 @@ async fn the_page_and_its_assets_are_embedded_small_and_locked_down() {
         );
         total += text.len();
     }
-    assert_eq!(total, provmock::control::ui::PAGE_BYTES);
+    assert_eq!(total, provmock::internals::PAGE_BYTES);
     assert!(total < 64 * 1024, "the page is {total} bytes");
     assert_eq!(app.post("/_mock/ui", json!({})).await.status, 405);
     assert_eq!(app.post("/_mock/events", json!({})).await.status, 405);
@@ -263,9 +263,9 @@ async fn events_announce_requests_control_calls_and_finished_operations() {
         ..Config::default()
     })
     .await;
-    assert!(!app.server.app().events.listening());
+    assert!(!provmock::internals::app(&app.server).events.listening());
     let mut events = Events::open(&app, None).await;
-    assert!(app.server.app().events.listening());
+    assert!(provmock::internals::app(&app.server).events.listening());
 
     let c = app.create_customer(R1, "events.example").await;
     let n = events.change().await;
@@ -329,7 +329,7 @@ async fn events_announce_requests_control_calls_and_finished_operations() {
 
     drop(events);
     for _ in 0..100 {
-        if !app.server.app().events.listening() {
+        if !provmock::internals::app(&app.server).events.listening() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -364,7 +364,7 @@ async fn an_event_stream_beats_through_the_idle_timeout() {
 async fn event_streams_are_limited() {
     let app = spawn_app().await;
     let mut open = Vec::new();
-    for _ in 0..provmock::observe::events::MAX_LISTENERS {
+    for _ in 0..provmock::internals::MAX_LISTENERS {
         open.push(Events::open(&app, None).await);
     }
     let over = app.get("/_mock/events").await;
@@ -398,7 +398,7 @@ fn customer(i: usize) -> Customer {
 async fn resources_page_through_100_000_customers_a_page_at_a_time() {
     let app = spawn_app().await;
     {
-        let mut st = app.server.app().lock();
+        let mut st = provmock::internals::app(&app.server).lock();
         for i in 0..100_000 {
             st.world.google.put_customer(customer(i));
         }
@@ -469,7 +469,7 @@ async fn resources_page_through_100_000_customers_a_page_at_a_time() {
         .await
         .ok();
     assert_eq!(nothing["items"], json!([]));
-    let budget = provmock::control::ui::SCAN_BUDGET;
+    let budget = provmock::internals::SCAN_BUDGET;
     assert!(budget < 100_000);
     let mut token = nothing["next_page_token"]
         .as_str()

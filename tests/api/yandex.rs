@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use prost::Message;
+use provmock::internals::proto_json;
 use provmock::proto::yandex::cloud::endpoint::ListApiEndpointsRequest;
 use provmock::proto::yandex::cloud::endpoint::api_endpoint_service_client::ApiEndpointServiceClient;
 use provmock::proto::yandex::cloud::iam::v1 as iam;
@@ -11,7 +12,6 @@ use provmock::proto::yandex::cloud::operation as op;
 use provmock::proto::yandex::cloud::operation::operation_service_client::OperationServiceClient;
 use provmock::proto::yandex::cloud::organizationmanager::v1::idp as pb;
 use provmock::proto::yandex::cloud::organizationmanager::v1::idp::user_service_client::UserServiceClient;
-use provmock::providers::google::proto_json;
 use provmock::{AuthMode, Config};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
@@ -535,7 +535,7 @@ async fn iam_tokens_are_issued_and_required_in_strict_mode() {
     assert_eq!(rest_denied.status, 401);
     assert_eq!(rest_denied.body["code"], 16);
     // Tokens expire on provmock's clock.
-    app.server.app().clock.advance(chrono::Duration::hours(13));
+    app.server.clock().advance(chrono::Duration::hours(13));
     let mut late = tonic::Request::new(pb::GetUserRequest {
         user_id: "x".into(),
     });

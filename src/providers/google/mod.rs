@@ -29,13 +29,6 @@ impl Version {
             _ => None,
         }
     }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::V1 => "v1",
-            Version::V1alpha1 => "v1alpha1",
-            Version::V1beta1 => "v1beta1",
-        }
-    }
 }
 
 /// Parses a JSON body into a proto message (pbjson mapping). An empty body is the empty message.
