@@ -16,10 +16,7 @@ mod validate;
 
 pub use operations::{cancel_operation, get_operation};
 pub use render::{operation_json, operation_proto};
-pub use userpools::{
-    CREATE_POOL_KIND, create_userpool, delete_userpool, get_userpool, list_userpools,
-};
+pub use userpools::{create_userpool, delete_userpool, get_userpool, list_userpools};
 pub use users::{
-    CREATE_USER_KIND, create_user, delete_user, get_user, list_users, reactivate_user,
-    suspend_user, update_user,
+    create_user, delete_user, get_user, list_users, reactivate_user, suspend_user, update_user,
 };

@@ -104,7 +104,7 @@ mod tests {
     use crate::error::ApiError;
     use crate::family::Family;
     use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
-    use crate::providers::yandex::service::CREATE_USER_KIND;
+    use crate::providers::yandex::service::users::CREATE_USER_KIND;
     use crate::world::messages::user_proto;
     use crate::world::yandex::{User, UserProfile, UserStatus};
     use chrono::{TimeZone, Utc};

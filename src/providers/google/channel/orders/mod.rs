@@ -31,9 +31,5 @@ pub use changes::{change_offer, change_parameters, change_renewal_settings, star
 pub use create::create_entitlement;
 pub use lifecycle::{activate_entitlement, cancel_entitlement, suspend_entitlement};
 pub(crate) use lookup::visible_entitlement;
-pub use operations::{
-    ACTIVATE_KIND, CANCEL_KIND, CHANGE_OFFER_KIND, CHANGE_PARAMETERS_KIND, CHANGE_RENEWAL_KIND,
-    CREATE_KIND, START_PAID_KIND, SUSPEND_KIND, TRANSFER_KIND, TRANSFER_TO_GOOGLE_KIND,
-};
 pub use reads::{get_entitlement, list_entitlement_changes, list_entitlements};
 pub use transfers::{transfer_entitlements, transfer_entitlements_to_google};

@@ -18,7 +18,7 @@ mod validate;
 pub use access::accounts_of_caller;
 pub(crate) use access::{authorize, check_parent_exists};
 pub use cloud_identity::{
-    PROVISION_KIND, check_cloud_identity_accounts_exist, import_customer, provision_cloud_identity,
+    check_cloud_identity_accounts_exist, import_customer, provision_cloud_identity,
 };
 pub use customers::{
     create_customer, delete_customer, get_customer, list_customers, update_customer,
