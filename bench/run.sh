@@ -34,10 +34,11 @@ need() { # TOOL PACKAGE: install a missing load generator from Debian's packages
 need wrk wrk
 need h2load nghttp2-client
 
-echo "== building (release)"
-cargo build --release --locked -q
+# provmock: the dist profile, as shipped in the image (BENCH_PROVMOCK_BIN measures a given binary instead)
+PROVMOCK_BIN=${BENCH_PROVMOCK_BIN:-$ROOT/target/dist/provmock}
+echo "== building (provmock: ${BENCH_PROVMOCK_BIN:-the dist profile}; the baselines: release)"
+[ -n "${BENCH_PROVMOCK_BIN:-}" ] || cargo build --profile dist --locked -q
 cargo build --release -q --manifest-path bench/baseline/Cargo.toml
-PROVMOCK_BIN=$ROOT/target/release/provmock
 BB=$ROOT/bench/baseline/target/release
 FILL=$BB/bench-fill
 M="python3 bench/measure.py"
