@@ -129,6 +129,25 @@ pub fn ok_json(body: JsonBody) -> Response {
     crate::error::json_bytes_response(StatusCode::OK, body.0)
 }
 
+/// Strict auth, for Channel and Cloud Identity alike: the principal whose bearer token the caller sent.
+pub fn principal<'a>(
+    g: &'a crate::world::google::GoogleWorld,
+    caller: &crate::request::Caller,
+) -> ApiResult<&'a crate::world::google::Principal> {
+    let token = caller.bearer.as_deref().ok_or_else(|| {
+        crate::error::ApiError::unauthenticated(
+            "request had no `Authorization: Bearer` token (provmock runs with --auth strict)",
+        )
+        .with_reason("CREDENTIALS_MISSING")
+    })?;
+    g.principal(token).ok_or_else(|| {
+        crate::error::ApiError::unauthenticated(
+            "the bearer token is not known to provmock's fixtures",
+        )
+        .with_reason("ACCESS_TOKEN_INVALID")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,9 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
 use crate::paging;
 use crate::request::Caller;
-use crate::world::google::{
-    ConsumerAccount, GoogleWorld, InvitationMail, InvitationState, Principal, UserInvitation,
-};
+use crate::world::google::{ConsumerAccount, InvitationMail, InvitationState, UserInvitation};
 use crate::world::names::valid_email;
 use crate::world::ops::{AnyJson, Operation};
 use crate::world::state::State;
@@ -73,25 +71,12 @@ fn check_email(email: &str) -> ApiResult<String> {
     }
 }
 
-fn principal<'a>(g: &'a GoogleWorld, caller: &Caller) -> ApiResult<&'a Principal> {
-    let token = caller.bearer.as_deref().ok_or_else(|| {
-        ApiError::unauthenticated(
-            "request had no `Authorization: Bearer` token (provmock runs with --auth strict)",
-        )
-        .with_reason("CREDENTIALS_MISSING")
-    })?;
-    g.principal(token).ok_or_else(|| {
-        ApiError::unauthenticated("the bearer token is not known to provmock's fixtures")
-            .with_reason("ACCESS_TOKEN_INVALID")
-    })
-}
-
 /// Checks the caller (strict auth) and turns the path's `{customer}` into a Cloud Identity id.
 fn resolve_customer(app: &App, st: &State, caller: &Caller, customer: &str) -> ApiResult<String> {
     let g = &st.world.google;
     let strict = app.config.auth == AuthMode::Strict;
     let who = if strict {
-        Some(principal(g, caller)?)
+        Some(crate::providers::google::principal(g, caller)?)
     } else {
         None
     };

@@ -6,7 +6,6 @@ use crate::app::App;
 use crate::config::AuthMode;
 use crate::error::{ApiError, ApiResult};
 use crate::request::Caller;
-use crate::world::google::GoogleWorld;
 use crate::world::state::State;
 
 /// Strict auth: the caller's token must belong to a principal of this reseller account.
@@ -14,7 +13,7 @@ pub(crate) fn authorize(app: &App, st: &State, caller: &Caller, account: &str) -
     if app.config.auth != AuthMode::Strict {
         return Ok(());
     }
-    let principal = principal(&st.world.google, caller)?;
+    let principal = crate::providers::google::principal(&st.world.google, caller)?;
     if principal.channel_accounts.iter().any(|a| a == account) {
         Ok(())
     } else {
@@ -37,23 +36,8 @@ pub fn accounts_of_caller(
     if app.config.auth != AuthMode::Strict {
         return Ok(None);
     }
-    principal(&st.world.google, caller).map(|p| Some(p.channel_accounts.clone()))
-}
-
-fn principal<'a>(
-    g: &'a GoogleWorld,
-    caller: &Caller,
-) -> ApiResult<&'a crate::world::google::Principal> {
-    let token = caller.bearer.as_deref().ok_or_else(|| {
-        ApiError::unauthenticated(
-            "request had no `Authorization: Bearer` token (provmock runs with --auth strict)",
-        )
-        .with_reason("CREDENTIALS_MISSING")
-    })?;
-    g.principal(token).ok_or_else(|| {
-        ApiError::unauthenticated("the bearer token is not known to provmock's fixtures")
-            .with_reason("ACCESS_TOKEN_INVALID")
-    })
+    crate::providers::google::principal(&st.world.google, caller)
+        .map(|p| Some(p.channel_accounts.clone()))
 }
 
 /// In a strict world the account (and link) must exist; a permissive world accepts any as empty.
