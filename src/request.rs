@@ -91,6 +91,16 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The value of the first of `names` present, or empty (how proto3 reads an absent string).
+    pub fn text(&self, names: &[&str]) -> String {
+        self.get(names).unwrap_or("").to_string()
+    }
+
+    /// The `pageToken` parameter (either spelling), or empty.
+    pub fn page_token(&self) -> String {
+        self.text(&["pageToken", "page_token"])
+    }
+
     /// INVALID_ARGUMENT for a parameter the method does not take (as Google: "Cannot bind query parameter").
     pub fn check_known(&self, known: &[&str]) -> ApiResult<()> {
         for (k, _) in &self.0 {
@@ -133,27 +143,26 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The bearer token of a REST request (`Authorization` header).
     pub fn from_headers(headers: &HeaderMap) -> Caller {
-        let bearer = headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty());
-        Caller { bearer }
+        Caller::of_authorization(
+            headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+        )
     }
-}
 
-impl Caller {
     /// The bearer token of a gRPC call (`authorization` metadata).
     pub fn of_grpc<T>(req: &tonic::Request<T>) -> Caller {
-        let bearer = req
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
+        Caller::of_authorization(
+            req.metadata()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok()),
+        )
+    }
+
+    fn of_authorization(value: Option<&str>) -> Caller {
+        let bearer = value
             .and_then(|v| {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))

@@ -91,10 +91,10 @@ pub fn list_accounts(r: &RestRequest) -> ApiResult<Response> {
         page: usize_param(r, "page", 0, usize::MAX / 2)?,
         // guess: at most 1000 per page.
         size: usize_param(r, "size", 20, 1000)?.max(1),
-        sort: r.query.get(&["sort"]).unwrap_or("").to_string(),
-        name: r.query.get(&["name"]).unwrap_or("").to_string(),
-        email: r.query.get(&["email"]).unwrap_or("").to_string(),
-        parent_unit_id: r.query.get(&["parent_unit_id"]).unwrap_or("").to_string(),
+        sort: r.query.text(&["sort"]),
+        name: r.query.text(&["name"]),
+        email: r.query.text(&["email"]),
+        parent_unit_id: r.query.text(&["parent_unit_id"]),
     };
     let v = service::list_accounts(&r.app, &q)?;
     Ok(with_warning(

@@ -29,12 +29,8 @@ pub fn list_customers(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::ListCustomersRequest {
         parent: r.var("parent"),
         page_size: r.query.int(&["pageSize", "page_size"])? as i32,
-        page_token: r
-            .query
-            .get(&["pageToken", "page_token"])
-            .unwrap_or("")
-            .to_string(),
-        filter: r.query.get(&["filter"]).unwrap_or("").to_string(),
+        page_token: r.query.page_token(),
+        filter: r.query.text(&["filter"]),
     };
     Ok(to_json(
         &service::list_customers(&r.app, &r.caller, req)?,

@@ -21,16 +21,6 @@ fn page_size(q: &Query) -> ApiResult<i32> {
     Ok(q.int(&["pageSize", "page_size"])? as i32)
 }
 
-fn page_token(q: &Query) -> String {
-    q.get(&["pageToken", "page_token"])
-        .unwrap_or("")
-        .to_string()
-}
-
-fn text(q: &Query, names: &[&str]) -> String {
-    q.get(names).unwrap_or("").to_string()
-}
-
 /// An enum query parameter, by name or number.
 fn enum_param(q: &Query, names: &[&str], parse: impl Fn(&str) -> Option<i32>) -> ApiResult<i32> {
     match q.get(names) {
@@ -80,10 +70,10 @@ pub fn list_products(r: &RestRequest) -> ApiResult<JsonBody> {
     let q = &r.query;
     q.check_known(&known(&["account", "languageCode", "language_code"]))?;
     let req = pb::ListProductsRequest {
-        account: text(q, &["account"]),
+        account: q.text(&["account"]),
         page_size: page_size(q)?,
-        page_token: page_token(q),
-        language_code: text(q, &["languageCode", "language_code"]),
+        page_token: q.page_token(),
+        language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
         &catalog::list_products(&r.app, &r.caller, req)?,
@@ -96,10 +86,10 @@ pub fn list_skus(r: &RestRequest) -> ApiResult<JsonBody> {
     q.check_known(&known(&["account", "languageCode", "language_code"]))?;
     let req = pb::ListSkusRequest {
         parent: r.var("parent"),
-        account: text(q, &["account"]),
+        account: q.text(&["account"]),
         page_size: page_size(q)?,
-        page_token: page_token(q),
-        language_code: text(q, &["languageCode", "language_code"]),
+        page_token: q.page_token(),
+        language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
         &catalog::list_skus(&r.app, &r.caller, req)?,
@@ -119,9 +109,9 @@ pub fn list_offers(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::ListOffersRequest {
         parent: r.var("parent"),
         page_size: page_size(q)?,
-        page_token: page_token(q),
-        filter: text(q, &["filter"]),
-        language_code: text(q, &["languageCode", "language_code"]),
+        page_token: q.page_token(),
+        filter: q.text(&["filter"]),
+        language_code: q.text(&["languageCode", "language_code"]),
         show_future_offers: bool_param(q, &["showFutureOffers", "show_future_offers"])?,
     };
     Ok(to_json(
@@ -204,8 +194,8 @@ pub fn list_purchasable_skus(r: &RestRequest) -> ApiResult<JsonBody> {
         purchase_option,
         customer: r.var("customer"),
         page_size: page_size(q)?,
-        page_token: page_token(q),
-        language_code: text(q, &["languageCode", "language_code"]),
+        page_token: q.page_token(),
+        language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
         &catalog::list_purchasable_skus(&r.app, &r.caller, req)?,
@@ -260,20 +250,14 @@ pub fn list_purchasable_offers(r: &RestRequest) -> ApiResult<JsonBody> {
         )),
         (false, Some(e)) => Some(PurchaseOption::ChangeOfferPurchase(ChangeOfferPurchase {
             entitlement: e.to_string(),
-            new_sku: text(
-                q,
-                &[
-                    "changeOfferPurchase.newSku",
-                    "change_offer_purchase.new_sku",
-                ],
-            ),
-            billing_account: text(
-                q,
-                &[
-                    "changeOfferPurchase.billingAccount",
-                    "change_offer_purchase.billing_account",
-                ],
-            ),
+            new_sku: q.text(&[
+                "changeOfferPurchase.newSku",
+                "change_offer_purchase.new_sku",
+            ]),
+            billing_account: q.text(&[
+                "changeOfferPurchase.billingAccount",
+                "change_offer_purchase.billing_account",
+            ]),
         })),
         (false, None) => None,
     };
@@ -281,8 +265,8 @@ pub fn list_purchasable_offers(r: &RestRequest) -> ApiResult<JsonBody> {
         purchase_option,
         customer: r.var("customer"),
         page_size: page_size(q)?,
-        page_token: page_token(q),
-        language_code: text(q, &["languageCode", "language_code"]),
+        page_token: q.page_token(),
+        language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
         &catalog::list_purchasable_offers(&r.app, &r.caller, req)?,
@@ -330,7 +314,7 @@ pub fn list_entitlements(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::ListEntitlementsRequest {
         parent: r.var("parent"),
         page_size: page_size(q)?,
-        page_token: page_token(q),
+        page_token: q.page_token(),
     };
     Ok(to_json(
         &orders::list_entitlements(&r.app, &r.caller, req)?,
@@ -374,8 +358,8 @@ pub fn list_entitlement_changes(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::ListEntitlementChangesRequest {
         parent: r.var("parent"),
         page_size: page_size(q)?,
-        page_token: page_token(q),
-        filter: text(q, &["filter"]),
+        page_token: q.page_token(),
+        filter: q.text(&["filter"]),
     };
     Ok(to_json(
         &orders::list_entitlement_changes(&r.app, &r.caller, req)?,
@@ -412,7 +396,7 @@ pub fn list_channel_partner_links(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::ListChannelPartnerLinksRequest {
         parent: r.var("parent"),
         page_size: page_size(q)?,
-        page_token: page_token(q),
+        page_token: q.page_token(),
         view: view_param(q)?,
     };
     Ok(to_json(

@@ -35,17 +35,9 @@ pub fn list(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = service::ListRequest {
         customer: r.var("customer"),
         page_size: r.query.int(&["pageSize", "page_size"])?,
-        page_token: r
-            .query
-            .get(&["pageToken", "page_token"])
-            .unwrap_or("")
-            .to_string(),
-        filter: r.query.get(&["filter"]).unwrap_or("").to_string(),
-        order_by: r
-            .query
-            .get(&["orderBy", "order_by"])
-            .unwrap_or("")
-            .to_string(),
+        page_token: r.query.page_token(),
+        filter: r.query.text(&["filter"]),
+        order_by: r.query.text(&["orderBy", "order_by"]),
     };
     let resp = service::list(&r.app, &r.caller, req)?;
     let mut out = json!({});
