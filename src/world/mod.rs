@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod google;
 pub mod ids;
+pub mod index;
 pub mod messages;
 pub mod names;
 pub mod ops;

@@ -1,8 +1,9 @@
 //! The SCP side of the world: organizations, landing zones, organization units (one of them the landing zone's
 //! Security OU), access keys, and the accounts the account factory creates.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
+use super::index::{self, NameIndex};
 use super::tracked::Tracked;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -108,9 +109,9 @@ pub struct ScpWorld {
     pub access_keys: Tracked<String, AccessKey>,
     pub accounts: Tracked<String, Account>,
     /// (organization, lower-case name) → account id.
-    names: HashMap<(String, String), String>,
+    names: NameIndex,
     /// (organization, lower-case email) → account id.
-    emails: HashMap<(String, String), String>,
+    emails: NameIndex,
     /// (created_at, id): the default list order, walked a page at a time.
     by_created: BTreeSet<(DateTime<Utc>, String)>,
 }
@@ -118,14 +119,16 @@ pub struct ScpWorld {
 impl ScpWorld {
     pub fn account_by_name(&self, org: &str, name: &str) -> Option<&Account> {
         self.names
-            .get(&(org.to_string(), name.to_lowercase()))
-            .and_then(|id| self.accounts.get(id))
+            .get(index::key(org, name))
+            .filter_map(|id| self.accounts.get(id))
+            .find(|a| a.organization_id == org && index::same_name(&a.name, name))
     }
 
     pub fn account_by_email(&self, org: &str, email: &str) -> Option<&Account> {
         self.emails
-            .get(&(org.to_string(), email.to_lowercase()))
-            .and_then(|id| self.accounts.get(id))
+            .get(index::key(org, email))
+            .filter_map(|id| self.accounts.get(id))
+            .find(|a| a.organization_id == org && index::same_name(&a.email, email))
     }
 
     pub fn put_account(&mut self, a: Account) {
@@ -142,10 +145,10 @@ impl ScpWorld {
         if let Some(old) = self.accounts.remove(&a.id) {
             self.by_created.remove(&(old.created_at, old.id.clone()));
             self.names
-                .remove(&(old.organization_id.clone(), old.name.to_lowercase()));
+                .remove(index::key(&old.organization_id, &old.name), &old.id);
             if !old.email.is_empty() {
                 self.emails
-                    .remove(&(old.organization_id.clone(), old.email.to_lowercase()));
+                    .remove(index::key(&old.organization_id, &old.email), &old.id);
             }
         }
         Self::index(&mut self.names, &mut self.emails, &mut self.by_created, &a);
@@ -154,20 +157,14 @@ impl ScpWorld {
 
     /// Adds an account to the name, email and creation-order indexes.
     fn index(
-        names: &mut HashMap<(String, String), String>,
-        emails: &mut HashMap<(String, String), String>,
+        names: &mut NameIndex,
+        emails: &mut NameIndex,
         by_created: &mut BTreeSet<(DateTime<Utc>, String)>,
         a: &Account,
     ) {
-        names.insert(
-            (a.organization_id.clone(), a.name.to_lowercase()),
-            a.id.clone(),
-        );
+        names.insert(index::key(&a.organization_id, &a.name), &a.id);
         if !a.email.is_empty() {
-            emails.insert(
-                (a.organization_id.clone(), a.email.to_lowercase()),
-                a.id.clone(),
-            );
+            emails.insert(index::key(&a.organization_id, &a.email), &a.id);
         }
         by_created.insert((a.created_at, a.id.clone()));
     }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::google::sha256_hex;
+use super::index::{self, NameIndex};
 use super::tracked::{Tracked, TrackedVec};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,7 +163,7 @@ pub struct YandexWorld {
     /// token hash → issued token.
     pub issued: Tracked<String, IssuedToken>,
     /// (userpool, lower-case username) → user id.
-    usernames: HashMap<(String, String), String>,
+    usernames: NameIndex,
     /// lower-case domain → userpool id.
     pub domains: HashMap<String, String>,
 }
@@ -170,8 +171,9 @@ pub struct YandexWorld {
 impl YandexWorld {
     pub fn user_by_username(&self, pool: &str, username: &str) -> Option<&User> {
         self.usernames
-            .get(&(pool.to_string(), username.to_lowercase()))
-            .and_then(|id| self.users.get(id))
+            .get(index::key(pool, username))
+            .filter_map(|id| self.users.get(id))
+            .find(|u| u.userpool_id == pool && index::same_name(&u.profile.username, username))
     }
 
     pub fn put_user(&mut self, u: User) {
@@ -184,17 +186,15 @@ impl YandexWorld {
             return;
         }
         self.remove_user(&u.id);
-        self.usernames.insert(
-            (u.userpool_id.clone(), u.profile.username.to_lowercase()),
-            u.id.clone(),
-        );
+        self.usernames
+            .insert(index::key(&u.userpool_id, &u.profile.username), &u.id);
         self.users.insert(u.id.clone(), u);
     }
 
     pub fn remove_user(&mut self, id: &str) -> Option<User> {
         let old = self.users.remove(id)?;
         self.usernames
-            .remove(&(old.userpool_id.clone(), old.profile.username.to_lowercase()));
+            .remove(index::key(&old.userpool_id, &old.profile.username), &old.id);
         Some(old)
     }
 
@@ -202,10 +202,8 @@ impl YandexWorld {
     pub fn reindex(&mut self) {
         self.usernames.clear();
         for u in self.users.values() {
-            self.usernames.insert(
-                (u.userpool_id.clone(), u.profile.username.to_lowercase()),
-                u.id.clone(),
-            );
+            self.usernames
+                .insert(index::key(&u.userpool_id, &u.profile.username), &u.id);
         }
         self.domains.clear();
         for p in self.userpools.values() {
@@ -216,7 +214,7 @@ impl YandexWorld {
     }
 
     pub fn pool_has_users(&self, pool: &str) -> bool {
-        self.usernames.keys().any(|(p, _)| p == pool)
+        self.users.values().any(|u| u.userpool_id == pool)
     }
 
     pub fn put_pool(&mut self, p: Userpool) {
