@@ -4,6 +4,7 @@
 //! writes, handler). This module holds what all REST adapters share: the parsed request, the lookup of a request in
 //! its family's table ([`Routed`], and [`grpc_route`] for gRPC methods) and the entry point that serves it.
 
+pub mod ctx;
 pub mod google;
 pub mod scp;
 pub mod yandex;
@@ -12,6 +13,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
+pub use self::ctx::{Ctx, call, serve};
 use self::google::Version;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, Code};

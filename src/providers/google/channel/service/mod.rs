@@ -4,7 +4,6 @@
 //! - `cloud_identity.rs`: import (where import decides ALREADY_EXISTS), provisionCloudIdentity and
 //!   checkCloudIdentityAccountsExist;
 //! - `validate.rs`: what a customer's data must satisfy;
-//! - `names.rs`: parents and customer names;
 //! - `access.rs`: strict auth by reseller account, and whether a parent exists.
 //!
 //! A customer renders to its proto in `world::messages::customer_proto`, which finishing an operation uses too.
@@ -12,9 +11,10 @@
 mod access;
 mod cloud_identity;
 mod customers;
-mod names;
 mod validate;
 
+pub use crate::providers::google::names::Parent;
+pub(crate) use crate::providers::google::names::{account_of, parse_customer_name, valid_id};
 pub use access::accounts_of_caller;
 pub(crate) use access::{authorize, check_parent_exists};
 pub use cloud_identity::{
@@ -23,5 +23,3 @@ pub use cloud_identity::{
 pub use customers::{
     create_customer, delete_customer, get_customer, list_customers, update_customer,
 };
-pub use names::Parent;
-pub(crate) use names::{account_of, parse_customer_name, valid_id};
