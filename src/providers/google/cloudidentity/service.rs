@@ -1,6 +1,7 @@
 //! Cloud Identity user invitations: every rule, once. Which invitations a customer has, who may see them, which
 //! state transitions send/cancel/accept/decline allow, what an invitation mail records. `rest.rs` and the control
-//! plane only parse and render.
+//! plane only bind and render; each method takes a [`Ctx`] (through `providers::call`) and its request parsed
+//! ([`InvitationKey`], [`ListInvitations`], [`Respond`]) outside the lock.
 //!
 //! A customer's invitations are derived from the directory: every unmanaged consumer account whose domain is one of
 //! the customer's verified domains is NOT_YET_SENT until someone acts on it; from then on a record holds its state.

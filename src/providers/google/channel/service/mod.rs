@@ -1,5 +1,6 @@
-//! Cloud Channel's customer side, once, for REST and gRPC alike: each method takes the request proto and returns
-//! the response proto or an `ApiError`. The files:
+//! Cloud Channel's customer side, once, for REST and gRPC alike: each method takes a [`Ctx`](crate::providers::Ctx)
+//! and its request parsed from the proto (`TryFrom`, at the edge; names are `providers::google::names`), and
+//! returns the response proto or an `ApiError`. The files:
 //! - `customers.rs`: list, get, create, patch and delete a customer;
 //! - `cloud_identity.rs`: import (where import decides ALREADY_EXISTS), provisionCloudIdentity and
 //!   checkCloudIdentityAccountsExist;
