@@ -121,7 +121,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListEntitlementsRequest>,
     ) -> Result<Response<pb::ListEntitlementsResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -133,7 +133,12 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::GetEntitlementRequest>,
     ) -> Result<Response<pb::Entitlement>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(&self.0, &c, req.into_inner(), orders::get_entitlement))
+        reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            orders::get_entitlement,
+        ))
     }
     async fn create_entitlement(
         &self,
@@ -141,7 +146,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(&self.0, &c, req.into_inner(), orders::create_entitlement)
+            serve(&self.0, &c, req.into_inner(), orders::create_entitlement)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -151,7 +156,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(&self.0, &c, req.into_inner(), orders::change_parameters)
+            serve(&self.0, &c, req.into_inner(), orders::change_parameters)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -161,7 +166,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(
+            serve(
                 &self.0,
                 &c,
                 req.into_inner(),
@@ -176,7 +181,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(&self.0, &c, req.into_inner(), orders::change_offer)
+            serve(&self.0, &c, req.into_inner(), orders::change_offer)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -186,7 +191,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(&self.0, &c, req.into_inner(), orders::start_paid_service)
+            serve(&self.0, &c, req.into_inner(), orders::start_paid_service)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -196,7 +201,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(&self.0, &c, req.into_inner(), orders::suspend_entitlement)
+            serve(&self.0, &c, req.into_inner(), orders::suspend_entitlement)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -206,7 +211,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(&self.0, &c, req.into_inner(), orders::activate_entitlement)
+            serve(&self.0, &c, req.into_inner(), orders::activate_entitlement)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -216,7 +221,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(&self.0, &c, req.into_inner(), orders::cancel_entitlement)
+            serve(&self.0, &c, req.into_inner(), orders::cancel_entitlement)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -226,7 +231,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(&self.0, &c, req.into_inner(), orders::transfer_entitlements)
+            serve(&self.0, &c, req.into_inner(), orders::transfer_entitlements)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -236,7 +241,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            call(
+            serve(
                 &self.0,
                 &c,
                 req.into_inner(),
@@ -250,7 +255,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListEntitlementChangesRequest>,
     ) -> Result<Response<pb::ListEntitlementChangesResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),

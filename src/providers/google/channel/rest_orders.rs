@@ -8,7 +8,7 @@ use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::ctx::Later;
 use crate::providers::google::{JsonBody, lro, parse_body, to_json};
-use crate::providers::{RestRequest, call};
+use crate::providers::{RestRequest, call, serve};
 use crate::request::Query;
 use crate::world::ops::Operation;
 
@@ -302,7 +302,7 @@ pub fn transfer_entitlements(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let mut req: pb::TransferEntitlementsRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
-    let op = call(&r.app, &r.caller, req, orders::transfer_entitlements)?;
+    let op = serve(&r.app, &r.caller, req, orders::transfer_entitlements)?;
     Ok(op_json(r, &op))
 }
 
@@ -310,7 +310,7 @@ pub fn transfer_entitlements_to_google(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let mut req: pb::TransferEntitlementsToGoogleRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
-    let op = call(
+    let op = serve(
         &r.app,
         &r.caller,
         req,
@@ -328,7 +328,7 @@ pub fn list_entitlements(r: &RestRequest) -> ApiResult<JsonBody> {
         page_token: q.page_token(),
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, orders::list_entitlements)?,
+        &serve(&r.app, &r.caller, req, orders::list_entitlements)?,
         ints(r),
     ))
 }
@@ -337,7 +337,7 @@ pub fn create_entitlement(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let mut req: pb::CreateEntitlementRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
-    let op = call(&r.app, &r.caller, req, orders::create_entitlement)?;
+    let op = serve(&r.app, &r.caller, req, orders::create_entitlement)?;
     Ok(op_json(r, &op))
 }
 
@@ -347,7 +347,7 @@ pub fn get_entitlement(r: &RestRequest) -> ApiResult<JsonBody> {
         name: r.var("name"),
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, orders::get_entitlement)?,
+        &serve(&r.app, &r.caller, req, orders::get_entitlement)?,
         ints(r),
     ))
 }
@@ -373,7 +373,7 @@ pub fn list_entitlement_changes(r: &RestRequest) -> ApiResult<JsonBody> {
         filter: q.text(&["filter"]),
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, orders::list_entitlement_changes)?,
+        &serve(&r.app, &r.caller, req, orders::list_entitlement_changes)?,
         ints(r),
     ))
 }
@@ -385,7 +385,7 @@ macro_rules! entitlement_change {
             r.query.check_known(&[])?;
             let mut req: pb::$req = parse_body(&r.body)?;
             req.name = r.var("name");
-            let op = call(&r.app, &r.caller, req, orders::$service)?;
+            let op = serve(&r.app, &r.caller, req, orders::$service)?;
             Ok(op_json(r, &op))
         }
     )*};

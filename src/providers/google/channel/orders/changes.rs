@@ -22,18 +22,12 @@ use super::entitlement::{
     apply_plan, bad, check_purchase_order_id, check_renewal, payment_plan, sku_of,
     stored_parameters,
 };
-use super::lookup::{find_offer, parse_entitlement, visible_entitlement};
+use super::lookup::OfEntitlement;
+use super::lookup::{find_offer, visible_entitlement};
 use super::operations::{
     CHANGE_OFFER_KIND, CHANGE_PARAMETERS_KIND, CHANGE_RENEWAL_KIND, START_PAID_KIND, earlier,
     finish_start, start_operation_unscheduled,
 };
-
-/// The entitlement a change names, checked: the caller's, visible, and not already being changed.
-pub(super) fn changeable(ctx: &Ctx<'_>, name: &str) -> ApiResult<(String, String)> {
-    let (customer_name, account) = parse_entitlement(name, "name")?;
-    authorize(ctx, &account)?;
-    Ok((customer_name, account))
-}
 
 pub(super) fn current(st: &State, name: &str, customer_name: &str) -> ApiResult<EntitlementRecord> {
     customer(st, customer_name)?;
@@ -99,9 +93,14 @@ pub(super) fn start_change(
 
 pub fn change_parameters(
     ctx: &mut Ctx<'_>,
-    req: pb::ChangeParametersRequest,
+    req: OfEntitlement<pb::ChangeParametersRequest>,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(ctx, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
     let st = &mut *ctx.st;
     if req.parameters.is_empty() {
         return Err(bad(
@@ -176,9 +175,14 @@ pub fn change_parameters(
 
 pub fn change_renewal_settings(
     ctx: &mut Ctx<'_>,
-    req: pb::ChangeRenewalSettingsRequest,
+    req: OfEntitlement<pb::ChangeRenewalSettingsRequest>,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(ctx, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
     let st = &mut *ctx.st;
     let renewal = req
         .renewal_settings
@@ -218,8 +222,16 @@ pub fn change_renewal_settings(
     )
 }
 
-pub fn change_offer(ctx: &mut Ctx<'_>, req: pb::ChangeOfferRequest) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(ctx, &req.name)?;
+pub fn change_offer(
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::ChangeOfferRequest>,
+) -> ApiResult<Operation> {
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
     let st = &mut *ctx.st;
     check_purchase_order_id(&req.purchase_order_id, "purchaseOrderId")?;
     let now = ctx.now;
@@ -321,9 +333,14 @@ pub fn change_offer(ctx: &mut Ctx<'_>, req: pb::ChangeOfferRequest) -> ApiResult
 
 pub fn start_paid_service(
     ctx: &mut Ctx<'_>,
-    req: pb::StartPaidServiceRequest,
+    req: OfEntitlement<pb::StartPaidServiceRequest>,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(ctx, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
     let st = &mut *ctx.st;
     let now = ctx.now;
     if let Some(op) = earlier(st, START_PAID_KIND, &account, &req.request_id)? {

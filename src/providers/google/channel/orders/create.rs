@@ -1,9 +1,10 @@
 //! createEntitlement: what a customer must have (a Cloud Identity) and may buy, then the operation.
 
+use super::lookup::OfCustomer;
 use crate::error::{ApiError, ApiResult};
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::Ctx;
-use crate::providers::google::channel::catalog::{self, customer, direct_customer, offer_admits};
+use crate::providers::google::channel::catalog::{self, customer, offer_admits};
 use crate::providers::google::channel::service::{self, authorize};
 use crate::world::actions::orders::OrderAction;
 use crate::world::ops::Operation;
@@ -88,9 +89,9 @@ fn check_can_buy(st: &State, customer_name: &str, offer: &pb::Offer, field: &str
 
 pub fn create_entitlement(
     ctx: &mut Ctx<'_>,
-    req: pb::CreateEntitlementRequest,
+    req: OfCustomer<pb::CreateEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let parent = direct_customer(&req.parent, "parent")?;
+    let OfCustomer { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &mut *ctx.st;
     let input = req

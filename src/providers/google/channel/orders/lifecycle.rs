@@ -10,16 +10,23 @@ use pb::entitlement::{ProvisioningState, SuspensionReason};
 use pb::entitlement_change::{ActivationReason, ChangeReason, ChangeType};
 use pb::operation_metadata::OperationType;
 
-use super::changes::{changeable, current, require_active, start_change};
+use super::changes::{current, require_active, start_change};
+use super::lookup::OfEntitlement;
 use super::operations::{
     ACTIVATE_KIND, CANCEL_KIND, SUSPEND_KIND, earlier, finish_start, start_operation_unscheduled,
 };
+use crate::providers::google::channel::service::authorize;
 
 pub fn suspend_entitlement(
     ctx: &mut Ctx<'_>,
-    req: pb::SuspendEntitlementRequest,
+    req: OfEntitlement<pb::SuspendEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(ctx, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
     let st = &mut *ctx.st;
     let now = ctx.now;
     if let Some(op) = earlier(st, SUSPEND_KIND, &account, &req.request_id)? {
@@ -53,9 +60,14 @@ pub fn suspend_entitlement(
 
 pub fn activate_entitlement(
     ctx: &mut Ctx<'_>,
-    req: pb::ActivateEntitlementRequest,
+    req: OfEntitlement<pb::ActivateEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(ctx, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
     let st = &mut *ctx.st;
     let now = ctx.now;
     if let Some(op) = earlier(st, ACTIVATE_KIND, &account, &req.request_id)? {
@@ -116,9 +128,14 @@ pub fn activate_entitlement(
 
 pub fn cancel_entitlement(
     ctx: &mut Ctx<'_>,
-    req: pb::CancelEntitlementRequest,
+    req: OfEntitlement<pb::CancelEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let (customer_name, account) = changeable(ctx, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
     let st = &mut *ctx.st;
     let now = ctx.now;
     if let Some(op) = earlier(st, CANCEL_KIND, &account, &req.request_id)? {

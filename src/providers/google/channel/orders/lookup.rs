@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult, shown};
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::google::channel::catalog::direct_customer;
+use crate::providers::google::names::Parent;
 use crate::world::messages::entitlement_not_found;
 use crate::world::orders::{self as world_orders, EntitlementRecord};
 use crate::world::state::State;
@@ -83,3 +84,57 @@ pub(super) fn find_offer(
                 .with_reason("OFFER_NOT_FOUND")
         })
 }
+
+/// A request naming one entitlement, its name parsed at the edge (outside the lock): the customer it belongs to
+/// and the reseller account the caller must act for.
+pub struct OfEntitlement<R> {
+    pub customer: String,
+    pub account: String,
+    pub req: R,
+}
+
+/// A request under one customer directly under a reseller account (its `parent`), parsed at the edge.
+pub struct OfCustomer<R> {
+    pub parent: Parent,
+    pub req: R,
+}
+
+/// `TryFrom` the request for [`OfEntitlement`] (by the field naming the entitlement) or [`OfCustomer`].
+macro_rules! parsed_at_edge {
+    (OfEntitlement, $field:ident, $name:literal: $($t:ty),+) => {$(
+        impl TryFrom<$t> for OfEntitlement<$t> {
+            type Error = ApiError;
+            fn try_from(req: $t) -> ApiResult<Self> {
+                let (customer, account) = parse_entitlement(&req.$field, $name)?;
+                Ok(OfEntitlement { customer, account, req })
+            }
+        }
+    )+};
+    (OfCustomer: $($t:ty),+) => {$(
+        impl TryFrom<$t> for OfCustomer<$t> {
+            type Error = ApiError;
+            fn try_from(req: $t) -> ApiResult<Self> {
+                let parent = direct_customer(&req.parent, "parent")?;
+                Ok(OfCustomer { parent, req })
+            }
+        }
+    )+};
+}
+
+parsed_at_edge!(OfEntitlement, name, "name":
+    pb::GetEntitlementRequest,
+    pb::ChangeParametersRequest,
+    pb::ChangeRenewalSettingsRequest,
+    pb::ChangeOfferRequest,
+    pb::StartPaidServiceRequest,
+    pb::SuspendEntitlementRequest,
+    pb::ActivateEntitlementRequest,
+    pb::CancelEntitlementRequest
+);
+parsed_at_edge!(OfEntitlement, parent, "parent": pb::ListEntitlementChangesRequest);
+parsed_at_edge!(OfCustomer:
+    pb::ListEntitlementsRequest,
+    pb::CreateEntitlementRequest,
+    pb::TransferEntitlementsRequest,
+    pb::TransferEntitlementsToGoogleRequest
+);

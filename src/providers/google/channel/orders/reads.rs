@@ -2,22 +2,28 @@
 
 use chrono::{DateTime, Utc};
 
+use super::lookup::OfCustomer;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::Ctx;
-use crate::providers::google::channel::catalog::{self, customer, direct_customer};
+use crate::providers::google::channel::catalog::{self, customer};
 use crate::providers::google::channel::service::authorize;
 
 use pb::entitlement_change::ChangeType;
 
-use super::lookup::{parse_entitlement, visible_entitlement};
+use super::lookup::OfEntitlement;
+use super::lookup::visible_entitlement;
 
 pub fn get_entitlement(
     ctx: &mut Ctx<'_>,
-    req: pb::GetEntitlementRequest,
+    req: OfEntitlement<pb::GetEntitlementRequest>,
 ) -> ApiResult<pb::Entitlement> {
-    let (customer_name, account) = parse_entitlement(&req.name, "name")?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
     authorize(ctx, &account)?;
     let st = &*ctx.st;
     customer(st, &customer_name)?;
@@ -26,9 +32,9 @@ pub fn get_entitlement(
 
 pub fn list_entitlements(
     ctx: &mut Ctx<'_>,
-    req: pb::ListEntitlementsRequest,
+    req: OfCustomer<pb::ListEntitlementsRequest>,
 ) -> ApiResult<pb::ListEntitlementsResponse> {
-    let parent = direct_customer(&req.parent, "parent")?;
+    let OfCustomer { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 50, 100, "pageSize")?;
@@ -124,9 +130,13 @@ fn parse_change_filter(filter: &str) -> ApiResult<Vec<ChangeTerm>> {
 
 pub fn list_entitlement_changes(
     ctx: &mut Ctx<'_>,
-    req: pb::ListEntitlementChangesRequest,
+    req: OfEntitlement<pb::ListEntitlementChangesRequest>,
 ) -> ApiResult<pb::ListEntitlementChangesResponse> {
-    let (customer_name, account) = parse_entitlement(&req.parent, "parent")?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
     authorize(ctx, &account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 10, 50, "pageSize")?;

@@ -1,11 +1,12 @@
 //! transferEntitlements (bringing SKUs a Cloud Identity holds elsewhere to this reseller) and
 //! transferEntitlementsToGoogle (handing entitlements back to Google).
 
+use super::lookup::OfCustomer;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::Ctx;
 use crate::providers::google::channel::catalog::{
-    self, check_transfer_token, customer, direct_customer, offer_admits,
+    self, check_transfer_token, customer, offer_admits,
 };
 use crate::providers::google::channel::service::authorize;
 use crate::world::actions::orders::OrderAction;
@@ -24,9 +25,9 @@ use super::operations::{
 
 pub fn transfer_entitlements(
     ctx: &mut Ctx<'_>,
-    req: pb::TransferEntitlementsRequest,
+    req: OfCustomer<pb::TransferEntitlementsRequest>,
 ) -> ApiResult<Operation> {
-    let parent = direct_customer(&req.parent, "parent")?;
+    let OfCustomer { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &mut *ctx.st;
     if req.entitlements.is_empty() {
@@ -167,9 +168,9 @@ pub fn transfer_entitlements(
 
 pub fn transfer_entitlements_to_google(
     ctx: &mut Ctx<'_>,
-    req: pb::TransferEntitlementsToGoogleRequest,
+    req: OfCustomer<pb::TransferEntitlementsToGoogleRequest>,
 ) -> ApiResult<Operation> {
-    let parent = direct_customer(&req.parent, "parent")?;
+    let OfCustomer { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &mut *ctx.st;
     if req.entitlements.is_empty() {
