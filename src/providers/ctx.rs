@@ -109,3 +109,49 @@ impl<R> Later<R> {
         (self.0)()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::Family;
+    use crate::world::World;
+    use crate::world::ids::Ids;
+    use crate::world::ops::{Ops, Policy};
+
+    fn state(policy: Policy) -> State {
+        State {
+            world: World::default(),
+            ops: Ops::new(policy),
+            ids: Ids::new(Some(1)),
+            replaced: None,
+        }
+    }
+
+    #[test]
+    fn an_immediate_operation_finishes_under_the_lock_and_wakes_nobody() {
+        let mut st = state(Policy::Immediate);
+        let now = Utc::now();
+        let mut after = After::default();
+        after.schedule(
+            &mut st,
+            Operation::new("operations/a".into(), Family::Channel, "k", now),
+            now,
+        );
+        assert!(st.ops.ops.get("operations/a").is_some_and(|o| o.done));
+        assert!(!after.wake);
+    }
+
+    #[test]
+    fn a_delayed_operation_wakes_the_completer_after_the_lock() {
+        let mut st = state(Policy::AfterMs(1000));
+        let now = Utc::now();
+        let mut after = After::default();
+        after.schedule(
+            &mut st,
+            Operation::new("operations/b".into(), Family::Channel, "k", now),
+            now,
+        );
+        assert!(st.ops.ops.get("operations/b").is_some_and(|o| !o.done));
+        assert!(after.wake);
+    }
+}
