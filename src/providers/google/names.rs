@@ -116,6 +116,28 @@ impl Parent {
     }
 }
 
+/// A request with the parent it acts under (a reseller account, a customer, a channel partner link) parsed at the
+/// edge, outside the lock; the implementations come from [`under!`].
+pub struct Under<R> {
+    pub parent: Parent,
+    pub req: R,
+}
+
+/// `TryFrom` a request for [`Under`]: `under! { pb::X => |r| parse(&r.field, "field"); … }`, the expression
+/// answering `ApiResult<Parent>` (and any check that comes before it).
+macro_rules! under {
+    ($($t:ty => |$r:ident| $parse:expr;)+) => {$(
+        impl TryFrom<$t> for $crate::providers::google::names::Under<$t> {
+            type Error = $crate::error::ApiError;
+            fn try_from($r: $t) -> $crate::error::ApiResult<Self> {
+                let parent = $parse?;
+                Ok($crate::providers::google::names::Under { parent, req: $r })
+            }
+        }
+    )+};
+}
+pub(crate) use under;
+
 pub(crate) fn valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64

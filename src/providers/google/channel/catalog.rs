@@ -10,11 +10,50 @@ use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::Ctx;
 use crate::providers::ctx::Later;
+use crate::providers::google::names::{Under, under};
 use crate::world::google::{CloudIdentity, Customer, GoogleWorld};
 use crate::world::messages::customer_not_found;
 use crate::world::orders::Source;
 use crate::world::orders::{self, CatalogIndex};
 use crate::world::state::State;
+
+under! {
+    pb::ListProductsRequest => |r| {
+        if r.account.is_empty() {
+            Err(ApiError::invalid_field(
+                "account",
+                "is required (accounts/{account})",
+            ))
+        } else {
+            account_parent(&r.account, "account")
+        }
+    };
+    pb::ListSkusRequest => |r| {
+        let product = r.parent.strip_prefix("products/").unwrap_or("");
+        if product.is_empty() || product.contains('/') {
+            Err(ApiError::invalid_field(
+                "parent",
+                format!(
+                    "`{}` is not products/{{product}} (or products/-)",
+                    shown(&r.parent)
+                ),
+            ))
+        } else if r.account.is_empty() {
+            Err(ApiError::invalid_field(
+                "account",
+                "is required (accounts/{account})",
+            ))
+        } else {
+            account_parent(&r.account, "account")
+        }
+    };
+    pb::ListOffersRequest => |r| account_parent(&r.parent, "parent");
+    pb::ListPurchasableSkusRequest => |r| direct_customer(&r.customer, "customer");
+    pb::ListPurchasableOffersRequest => |r| direct_customer(&r.customer, "customer");
+    pb::ListTransferableSkusRequest => |r| account_parent(&r.parent, "parent");
+    pb::ListTransferableOffersRequest => |r| account_parent(&r.parent, "parent");
+    pb::QueryEligibleBillingAccountsRequest => |r| direct_customer(&r.customer, "customer");
+}
 
 /// Pages over an ordered map already holding exactly the items to list.
 pub(crate) fn page_of<V, T>(
@@ -117,15 +156,9 @@ fn plan_of(o: &pb::Offer) -> pb::PaymentPlan {
 
 pub fn list_products(
     ctx: &mut Ctx<'_>,
-    req: pb::ListProductsRequest,
+    req: Under<pb::ListProductsRequest>,
 ) -> ApiResult<Later<pb::ListProductsResponse>> {
-    if req.account.is_empty() {
-        return Err(ApiError::invalid_field(
-            "account",
-            "is required (accounts/{account})",
-        ));
-    }
-    let parent = account_parent(&req.account, "account")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
@@ -144,25 +177,10 @@ pub fn list_products(
 
 pub fn list_skus(
     ctx: &mut Ctx<'_>,
-    req: pb::ListSkusRequest,
+    req: Under<pb::ListSkusRequest>,
 ) -> ApiResult<Later<pb::ListSkusResponse>> {
+    let Under { parent, req } = req;
     let product = req.parent.strip_prefix("products/").unwrap_or("");
-    if product.is_empty() || product.contains('/') {
-        return Err(ApiError::invalid_field(
-            "parent",
-            format!(
-                "`{}` is not products/{{product}} (or products/-)",
-                shown(&req.parent)
-            ),
-        ));
-    }
-    if req.account.is_empty() {
-        return Err(ApiError::invalid_field(
-            "account",
-            "is required (accounts/{account})",
-        ));
-    }
-    let parent = account_parent(&req.account, "account")?;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
@@ -249,9 +267,9 @@ fn parse_offer_filter(filter: &str) -> ApiResult<Vec<OfferTerm>> {
 
 pub fn list_offers(
     ctx: &mut Ctx<'_>,
-    req: pb::ListOffersRequest,
+    req: Under<pb::ListOffersRequest>,
 ) -> ApiResult<Later<pb::ListOffersResponse>> {
-    let parent = account_parent(&req.parent, "parent")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 500, 1000, "pageSize")?;
@@ -323,11 +341,11 @@ fn skus_of_customer(g: &GoogleWorld, customer: &str) -> Vec<String> {
 
 pub fn list_purchasable_skus(
     ctx: &mut Ctx<'_>,
-    req: pb::ListPurchasableSkusRequest,
+    req: Under<pb::ListPurchasableSkusRequest>,
 ) -> ApiResult<pb::ListPurchasableSkusResponse> {
     use pb::list_purchasable_skus_request::PurchaseOption;
     use pb::list_purchasable_skus_request::change_offer_purchase::ChangeType;
-    let parent = direct_customer(&req.customer, "customer")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
@@ -449,10 +467,10 @@ pub(crate) fn check_billing_account(
 
 pub fn list_purchasable_offers(
     ctx: &mut Ctx<'_>,
-    req: pb::ListPurchasableOffersRequest,
+    req: Under<pb::ListPurchasableOffersRequest>,
 ) -> ApiResult<pb::ListPurchasableOffersResponse> {
     use pb::list_purchasable_offers_request::PurchaseOption;
-    let parent = direct_customer(&req.customer, "customer")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
@@ -690,10 +708,10 @@ pub(crate) fn check_transfer_token(
 
 pub fn list_transferable_skus(
     ctx: &mut Ctx<'_>,
-    req: pb::ListTransferableSkusRequest,
+    req: Under<pb::ListTransferableSkusRequest>,
 ) -> ApiResult<pb::ListTransferableSkusResponse> {
     use pb::list_transferable_skus_request::TransferredCustomerIdentity as Who;
-    let parent = account_parent(&req.parent, "parent")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
@@ -734,10 +752,10 @@ pub fn list_transferable_skus(
 
 pub fn list_transferable_offers(
     ctx: &mut Ctx<'_>,
-    req: pb::ListTransferableOffersRequest,
+    req: Under<pb::ListTransferableOffersRequest>,
 ) -> ApiResult<pb::ListTransferableOffersResponse> {
     use pb::list_transferable_offers_request::TransferredCustomerIdentity as Who;
-    let parent = account_parent(&req.parent, "parent")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
@@ -825,9 +843,9 @@ pub fn lookup_offer(ctx: &mut Ctx<'_>, req: pb::LookupOfferRequest) -> ApiResult
 
 pub fn query_eligible_billing_accounts(
     ctx: &mut Ctx<'_>,
-    req: pb::QueryEligibleBillingAccountsRequest,
+    req: Under<pb::QueryEligibleBillingAccountsRequest>,
 ) -> ApiResult<pb::QueryEligibleBillingAccountsResponse> {
-    let parent = direct_customer(&req.customer, "customer")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     if req.skus.is_empty() {

@@ -267,7 +267,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListTransferableSkusRequest>,
     ) -> Result<Response<pb::ListTransferableSkusResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -279,7 +279,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListTransferableOffersRequest>,
     ) -> Result<Response<pb::ListTransferableOffersResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -298,28 +298,28 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(&self.0, &c, req.into_inner(), catalog::list_products).and_then(Later::run))
+        reply(serve(&self.0, &c, req.into_inner(), catalog::list_products).and_then(Later::run))
     }
     async fn list_skus(
         &self,
         req: Request<pb::ListSkusRequest>,
     ) -> Result<Response<pb::ListSkusResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(&self.0, &c, req.into_inner(), catalog::list_skus).and_then(Later::run))
+        reply(serve(&self.0, &c, req.into_inner(), catalog::list_skus).and_then(Later::run))
     }
     async fn list_offers(
         &self,
         req: Request<pb::ListOffersRequest>,
     ) -> Result<Response<pb::ListOffersResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(&self.0, &c, req.into_inner(), catalog::list_offers).and_then(Later::run))
+        reply(serve(&self.0, &c, req.into_inner(), catalog::list_offers).and_then(Later::run))
     }
     async fn list_purchasable_skus(
         &self,
         req: Request<pb::ListPurchasableSkusRequest>,
     ) -> Result<Response<pb::ListPurchasableSkusResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -331,7 +331,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListPurchasableOffersRequest>,
     ) -> Result<Response<pb::ListPurchasableOffersResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -343,7 +343,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::QueryEligibleBillingAccountsRequest>,
     ) -> Result<Response<pb::QueryEligibleBillingAccountsResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -355,7 +355,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListChannelPartnerLinksRequest>,
     ) -> Result<Response<pb::ListChannelPartnerLinksResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -367,7 +367,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::GetChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -379,7 +379,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::CreateChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
@@ -391,7 +391,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::UpdateChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),

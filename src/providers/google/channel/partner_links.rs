@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult, shown};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::Ctx;
+use crate::providers::google::names::{Under, under};
 use crate::world::google::{ChannelPartnerLink, GoogleWorld, sha256_hex};
 use crate::world::messages::cloud_identity_info;
 use crate::world::orders::LinkState;
@@ -77,11 +78,18 @@ fn parse_link_name(name: &str, field: &str) -> ApiResult<Parent> {
     Ok(p)
 }
 
+under! {
+    pb::ListChannelPartnerLinksRequest => |r| account_parent(&r.parent, "parent");
+    pb::GetChannelPartnerLinkRequest => |r| parse_link_name(&r.name, "name");
+    pb::CreateChannelPartnerLinkRequest => |r| account_parent(&r.parent, "parent");
+    pb::UpdateChannelPartnerLinkRequest => |r| parse_link_name(&r.name, "name");
+}
+
 pub fn list_channel_partner_links(
     ctx: &mut Ctx<'_>,
-    req: pb::ListChannelPartnerLinksRequest,
+    req: Under<pb::ListChannelPartnerLinksRequest>,
 ) -> ApiResult<pb::ListChannelPartnerLinksResponse> {
-    let parent = account_parent(&req.parent, "parent")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let full = full_view(req.view, "view")?;
@@ -107,9 +115,9 @@ pub fn list_channel_partner_links(
 
 pub fn get_channel_partner_link(
     ctx: &mut Ctx<'_>,
-    req: pb::GetChannelPartnerLinkRequest,
+    req: Under<pb::GetChannelPartnerLinkRequest>,
 ) -> ApiResult<pb::ChannelPartnerLink> {
-    let p = parse_link_name(&req.name, "name")?;
+    let Under { parent: p, req } = req;
     authorize(ctx, &p.account)?;
     let st = &*ctx.st;
     let full = full_view(req.view, "view")?;
@@ -123,9 +131,9 @@ pub fn get_channel_partner_link(
 
 pub fn create_channel_partner_link(
     ctx: &mut Ctx<'_>,
-    req: pb::CreateChannelPartnerLinkRequest,
+    req: Under<pb::CreateChannelPartnerLinkRequest>,
 ) -> ApiResult<pb::ChannelPartnerLink> {
-    let parent = account_parent(&req.parent, "parent")?;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &mut *ctx.st;
     let input = req
@@ -205,9 +213,9 @@ pub fn create_channel_partner_link(
 
 pub fn update_channel_partner_link(
     ctx: &mut Ctx<'_>,
-    req: pb::UpdateChannelPartnerLinkRequest,
+    req: Under<pb::UpdateChannelPartnerLinkRequest>,
 ) -> ApiResult<pb::ChannelPartnerLink> {
-    let p = parse_link_name(&req.name, "name")?;
+    let Under { parent: p, req } = req;
     authorize(ctx, &p.account)?;
     let st = &mut *ctx.st;
     let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();

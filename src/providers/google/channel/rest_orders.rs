@@ -77,7 +77,7 @@ pub fn list_products(r: &RestRequest) -> ApiResult<JsonBody> {
         language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, catalog::list_products).and_then(Later::run)?,
+        &serve(&r.app, &r.caller, req, catalog::list_products).and_then(Later::run)?,
         ints(r),
     ))
 }
@@ -93,7 +93,7 @@ pub fn list_skus(r: &RestRequest) -> ApiResult<JsonBody> {
         language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, catalog::list_skus).and_then(Later::run)?,
+        &serve(&r.app, &r.caller, req, catalog::list_skus).and_then(Later::run)?,
         ints(r),
     ))
 }
@@ -116,7 +116,7 @@ pub fn list_offers(r: &RestRequest) -> ApiResult<JsonBody> {
         show_future_offers: bool_param(q, &["showFutureOffers", "show_future_offers"])?,
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, catalog::list_offers).and_then(Later::run)?,
+        &serve(&r.app, &r.caller, req, catalog::list_offers).and_then(Later::run)?,
         ints(r),
     ))
 }
@@ -126,7 +126,7 @@ pub fn list_transferable_skus(r: &RestRequest) -> ApiResult<JsonBody> {
     let mut req: pb::ListTransferableSkusRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
     Ok(to_json(
-        &call(&r.app, &r.caller, req, catalog::list_transferable_skus)?,
+        &serve(&r.app, &r.caller, req, catalog::list_transferable_skus)?,
         ints(r),
     ))
 }
@@ -136,7 +136,7 @@ pub fn list_transferable_offers(r: &RestRequest) -> ApiResult<JsonBody> {
     let mut req: pb::ListTransferableOffersRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
     Ok(to_json(
-        &call(&r.app, &r.caller, req, catalog::list_transferable_offers)?,
+        &serve(&r.app, &r.caller, req, catalog::list_transferable_offers)?,
         ints(r),
     ))
 }
@@ -199,7 +199,7 @@ pub fn list_purchasable_skus(r: &RestRequest) -> ApiResult<JsonBody> {
         language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, catalog::list_purchasable_skus)?,
+        &serve(&r.app, &r.caller, req, catalog::list_purchasable_skus)?,
         ints(r),
     ))
 }
@@ -270,7 +270,7 @@ pub fn list_purchasable_offers(r: &RestRequest) -> ApiResult<JsonBody> {
         language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, catalog::list_purchasable_offers)?,
+        &serve(&r.app, &r.caller, req, catalog::list_purchasable_offers)?,
         ints(r),
     ))
 }
@@ -288,7 +288,7 @@ pub fn query_eligible_billing_accounts(r: &RestRequest) -> ApiResult<JsonBody> {
             .collect(),
     };
     Ok(to_json(
-        &call(
+        &serve(
             &r.app,
             &r.caller,
             req,
@@ -411,7 +411,7 @@ pub fn list_channel_partner_links(r: &RestRequest) -> ApiResult<JsonBody> {
         view: view_param(q)?,
     };
     Ok(to_json(
-        &call(
+        &serve(
             &r.app,
             &r.caller,
             req,
@@ -429,7 +429,7 @@ pub fn create_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
         channel_partner_link: Some(link),
     };
     Ok(to_json(
-        &call(
+        &serve(
             &r.app,
             &r.caller,
             req,
@@ -447,7 +447,7 @@ pub fn get_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
         view: view_param(q)?,
     };
     Ok(to_json(
-        &call(
+        &serve(
             &r.app,
             &r.caller,
             req,
@@ -461,7 +461,7 @@ pub fn update_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let req = update_link_request(&r.body, r.var("name"))?;
     Ok(to_json(
-        &call(
+        &serve(
             &r.app,
             &r.caller,
             req,

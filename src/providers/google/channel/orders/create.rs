@@ -1,11 +1,11 @@
 //! createEntitlement: what a customer must have (a Cloud Identity) and may buy, then the operation.
 
-use super::lookup::OfCustomer;
 use crate::error::{ApiError, ApiResult};
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::Ctx;
 use crate::providers::google::channel::catalog::{self, customer, offer_admits};
 use crate::providers::google::channel::service::{self, authorize};
+use crate::providers::google::names::Under;
 use crate::world::actions::orders::OrderAction;
 use crate::world::ops::Operation;
 use crate::world::orders::{self as world_orders, EntitlementRecord, Source};
@@ -89,9 +89,9 @@ fn check_can_buy(st: &State, customer_name: &str, offer: &pb::Offer, field: &str
 
 pub fn create_entitlement(
     ctx: &mut Ctx<'_>,
-    req: OfCustomer<pb::CreateEntitlementRequest>,
+    req: Under<pb::CreateEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let OfCustomer { parent, req } = req;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &mut *ctx.st;
     let input = req

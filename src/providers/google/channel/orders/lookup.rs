@@ -4,7 +4,7 @@
 use crate::error::{ApiError, ApiResult, shown};
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::google::channel::catalog::direct_customer;
-use crate::providers::google::names::Parent;
+use crate::providers::google::names::under;
 use crate::world::messages::entitlement_not_found;
 use crate::world::orders::{self as world_orders, EntitlementRecord};
 use crate::world::state::State;
@@ -93,13 +93,7 @@ pub struct OfEntitlement<R> {
     pub req: R,
 }
 
-/// A request under one customer directly under a reseller account (its `parent`), parsed at the edge.
-pub struct OfCustomer<R> {
-    pub parent: Parent,
-    pub req: R,
-}
-
-/// `TryFrom` the request for [`OfEntitlement`] (by the field naming the entitlement) or [`OfCustomer`].
+/// `TryFrom` the request for [`OfEntitlement`], by the field naming the entitlement.
 macro_rules! parsed_at_edge {
     (OfEntitlement, $field:ident, $name:literal: $($t:ty),+) => {$(
         impl TryFrom<$t> for OfEntitlement<$t> {
@@ -107,15 +101,6 @@ macro_rules! parsed_at_edge {
             fn try_from(req: $t) -> ApiResult<Self> {
                 let (customer, account) = parse_entitlement(&req.$field, $name)?;
                 Ok(OfEntitlement { customer, account, req })
-            }
-        }
-    )+};
-    (OfCustomer: $($t:ty),+) => {$(
-        impl TryFrom<$t> for OfCustomer<$t> {
-            type Error = ApiError;
-            fn try_from(req: $t) -> ApiResult<Self> {
-                let parent = direct_customer(&req.parent, "parent")?;
-                Ok(OfCustomer { parent, req })
             }
         }
     )+};
@@ -132,9 +117,9 @@ parsed_at_edge!(OfEntitlement, name, "name":
     pb::CancelEntitlementRequest
 );
 parsed_at_edge!(OfEntitlement, parent, "parent": pb::ListEntitlementChangesRequest);
-parsed_at_edge!(OfCustomer:
-    pb::ListEntitlementsRequest,
-    pb::CreateEntitlementRequest,
-    pb::TransferEntitlementsRequest,
-    pb::TransferEntitlementsToGoogleRequest
-);
+under! {
+    pb::ListEntitlementsRequest => |r| direct_customer(&r.parent, "parent");
+    pb::CreateEntitlementRequest => |r| direct_customer(&r.parent, "parent");
+    pb::TransferEntitlementsRequest => |r| direct_customer(&r.parent, "parent");
+    pb::TransferEntitlementsToGoogleRequest => |r| direct_customer(&r.parent, "parent");
+}

@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::lookup::OfCustomer;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::Ctx;
 use crate::providers::google::channel::catalog::{self, customer};
 use crate::providers::google::channel::service::authorize;
+use crate::providers::google::names::Under;
 
 use pb::entitlement_change::ChangeType;
 
@@ -32,9 +32,9 @@ pub fn get_entitlement(
 
 pub fn list_entitlements(
     ctx: &mut Ctx<'_>,
-    req: OfCustomer<pb::ListEntitlementsRequest>,
+    req: Under<pb::ListEntitlementsRequest>,
 ) -> ApiResult<pb::ListEntitlementsResponse> {
-    let OfCustomer { parent, req } = req;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 50, 100, "pageSize")?;

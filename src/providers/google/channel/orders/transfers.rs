@@ -1,7 +1,6 @@
 //! transferEntitlements (bringing SKUs a Cloud Identity holds elsewhere to this reseller) and
 //! transferEntitlementsToGoogle (handing entitlements back to Google).
 
-use super::lookup::OfCustomer;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::Ctx;
@@ -9,6 +8,7 @@ use crate::providers::google::channel::catalog::{
     self, check_transfer_token, customer, offer_admits,
 };
 use crate::providers::google::channel::service::authorize;
+use crate::providers::google::names::Under;
 use crate::world::actions::orders::OrderAction;
 use crate::world::ops::Operation;
 use crate::world::orders::{EntitlementRecord, Source};
@@ -25,9 +25,9 @@ use super::operations::{
 
 pub fn transfer_entitlements(
     ctx: &mut Ctx<'_>,
-    req: OfCustomer<pb::TransferEntitlementsRequest>,
+    req: Under<pb::TransferEntitlementsRequest>,
 ) -> ApiResult<Operation> {
-    let OfCustomer { parent, req } = req;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &mut *ctx.st;
     if req.entitlements.is_empty() {
@@ -168,9 +168,9 @@ pub fn transfer_entitlements(
 
 pub fn transfer_entitlements_to_google(
     ctx: &mut Ctx<'_>,
-    req: OfCustomer<pb::TransferEntitlementsToGoogleRequest>,
+    req: Under<pb::TransferEntitlementsToGoogleRequest>,
 ) -> ApiResult<Operation> {
-    let OfCustomer { parent, req } = req;
+    let Under { parent, req } = req;
     authorize(ctx, &parent.account)?;
     let st = &mut *ctx.st;
     if req.entitlements.is_empty() {
