@@ -813,19 +813,42 @@ pub fn list_transferable_offers(
     })
 }
 
-pub fn lookup_offer(ctx: &mut Ctx<'_>, req: pb::LookupOfferRequest) -> ApiResult<pb::Offer> {
-    let customer_name = orders::customer_of_entitlement(&req.entitlement)
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                "entitlement",
-                format!(
-                    "`{}` is not accounts/{{a}}/customers/{{c}}/entitlements/{{e}}",
-                    shown(&req.entitlement)
-                ),
-            )
-        })?
-        .to_string();
-    let parent = direct_customer(&customer_name, "entitlement")?;
+/// A parsed `LookupOffer`: the entitlement's customer and the reseller account above it.
+pub struct LookupOffer {
+    customer_name: String,
+    parent: Parent,
+    req: pb::LookupOfferRequest,
+}
+
+impl TryFrom<pb::LookupOfferRequest> for LookupOffer {
+    type Error = ApiError;
+    fn try_from(req: pb::LookupOfferRequest) -> ApiResult<LookupOffer> {
+        let customer_name = orders::customer_of_entitlement(&req.entitlement)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "entitlement",
+                    format!(
+                        "`{}` is not accounts/{{a}}/customers/{{c}}/entitlements/{{e}}",
+                        shown(&req.entitlement)
+                    ),
+                )
+            })?
+            .to_string();
+        let parent = direct_customer(&customer_name, "entitlement")?;
+        Ok(LookupOffer {
+            customer_name,
+            parent,
+            req,
+        })
+    }
+}
+
+pub fn lookup_offer(ctx: &mut Ctx<'_>, req: LookupOffer) -> ApiResult<pb::Offer> {
+    let LookupOffer {
+        customer_name,
+        parent,
+        req,
+    } = req;
     authorize(ctx, &parent.account)?;
     let st = &*ctx.st;
     let r = super::orders::visible_entitlement(st, &req.entitlement, &customer_name)?;

@@ -291,7 +291,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::LookupOfferRequest>,
     ) -> Result<Response<pb::Offer>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(call(&self.0, &c, req.into_inner(), catalog::lookup_offer))
+        reply(serve(&self.0, &c, req.into_inner(), catalog::lookup_offer))
     }
     async fn list_products(
         &self,

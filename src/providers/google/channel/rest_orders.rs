@@ -8,7 +8,7 @@ use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::ctx::Later;
 use crate::providers::google::{JsonBody, lro, parse_body, to_json};
-use crate::providers::{RestRequest, call, serve};
+use crate::providers::{RestRequest, serve};
 use crate::request::Query;
 use crate::world::ops::Operation;
 
@@ -358,7 +358,7 @@ pub fn lookup_offer(r: &RestRequest) -> ApiResult<JsonBody> {
         entitlement: r.var("entitlement"),
     };
     Ok(to_json(
-        &call(&r.app, &r.caller, req, catalog::lookup_offer)?,
+        &serve(&r.app, &r.caller, req, catalog::lookup_offer)?,
         ints(r),
     ))
 }
