@@ -44,7 +44,7 @@ pub fn list(r: &RestRequest) -> ApiResult<JsonBody> {
         filter: r.query.text(&["filter"]),
         order_by: r.query.text(&["orderBy", "order_by"]),
     };
-    let resp = serve(&r.app, &r.caller, req, service::list)?;
+    let resp = serve(&r.app, &r.caller, req, service::list)?.finish();
     let mut out = json!({});
     if !resp.invitations.is_empty() {
         out["userInvitations"] = resp

@@ -210,7 +210,56 @@ pub fn invitation_json(inv: &UserInvitation) -> Value {
 
 // ---------- methods ----------
 
-pub fn list(ctx: &mut Ctx<'_>, req: ListInvitations) -> ApiResult<ListResponse> {
+/// What [`list`] found under the lock: the page itself (email order, the stores' own), or the matching
+/// invitations with their sort keys, sorted and paged by [`Listed::finish`] once the lock is released.
+pub enum Listed {
+    Page(ListResponse),
+    ToSort {
+        items: Vec<(String, UserInvitation)>,
+        descending: bool,
+        after: Option<String>,
+        size: usize,
+        fingerprint: String,
+    },
+}
+
+impl Listed {
+    pub fn finish(self) -> ListResponse {
+        let (mut items, descending, after, size, fp) = match self {
+            Listed::Page(page) => return page,
+            Listed::ToSort {
+                items,
+                descending,
+                after,
+                size,
+                fingerprint,
+            } => (items, descending, after, size, fingerprint),
+        };
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        if descending {
+            items.reverse();
+        }
+        let start = match &after {
+            None => 0,
+            Some(k) => items
+                .iter()
+                .position(|(ik, _)| if descending { ik < k } else { ik > k })
+                .unwrap_or(items.len()),
+        };
+        let end = (start + size).min(items.len());
+        let next_page_token = if end < items.len() && end > start {
+            paging::encode(&fp, &items[end - 1].0)
+        } else {
+            String::new()
+        };
+        ListResponse {
+            invitations: items.drain(start..end).map(|(_, i)| i).collect(),
+            next_page_token,
+        }
+    }
+}
+
+pub fn list(ctx: &mut Ctx<'_>, req: ListInvitations) -> ApiResult<Listed> {
     let ListInvitations {
         customer,
         size,
@@ -244,10 +293,10 @@ pub fn list(ctx: &mut Ctx<'_>, req: ListInvitations) -> ApiResult<ListResponse> 
             Some(last) if more => paging::encode(&fp, &last.email),
             _ => String::new(),
         };
-        return Ok(ListResponse {
+        return Ok(Listed::Page(ListResponse {
             invitations,
             next_page_token,
-        });
+        }));
     }
     let key = |inv: &UserInvitation| match order.key {
         OrderKey::Email => inv.email.clone(),
@@ -258,7 +307,7 @@ pub fn list(ctx: &mut Ctx<'_>, req: ListInvitations) -> ApiResult<ListResponse> 
             inv.email
         ),
     };
-    let mut items: Vec<(String, UserInvitation)> = st
+    let items: Vec<(String, UserInvitation)> = st
         .world
         .google
         .invitations_of(&customer)
@@ -266,26 +315,12 @@ pub fn list(ctx: &mut Ctx<'_>, req: ListInvitations) -> ApiResult<ListResponse> 
         .filter(|i| filter.matches(i.state))
         .map(|i| (key(&i), i))
         .collect();
-    items.sort_by(|a, b| a.0.cmp(&b.0));
-    if order.descending {
-        items.reverse();
-    }
-    let start = match &after {
-        None => 0,
-        Some(k) => items
-            .iter()
-            .position(|(ik, _)| if order.descending { ik < k } else { ik > k })
-            .unwrap_or(items.len()),
-    };
-    let end = (start + size).min(items.len());
-    let next_page_token = if end < items.len() && end > start {
-        paging::encode(&fp, &items[end - 1].0)
-    } else {
-        String::new()
-    };
-    Ok(ListResponse {
-        invitations: items.drain(start..end).map(|(_, i)| i).collect(),
-        next_page_token,
+    Ok(Listed::ToSort {
+        items,
+        descending: order.descending,
+        after,
+        size,
+        fingerprint: fp,
     })
 }
 
