@@ -19,7 +19,10 @@
 //!   and what finishing an operation does (`world::actions`).
 //! - `observe`: fault rules, the request journal and the change notices, which the App holds.
 //! - `persist`: `--data-dir` — those touched keys, as typed change records, group-committed (docs/data-dir.md).
-//! - `providers`: one service function per API method, with REST and gRPC adapters.
+//! - `providers`: one service function per API method, with REST and gRPC adapters. Google's services take a narrow
+//!   context (`providers::Ctx`: the caller, the request's pinned "now", `--auth`, the state) and their request
+//!   parsed into domain types at the edge; `providers::call` takes the lock once for them and wakes the operation
+//!   completer after releasing it.
 //! - `grpc`: the gRPC router over the providers' services, with reflection.
 //! - `control`: the `/_mock/` control plane for tests.
 //! - `clock`: the one source of "now", movable by tests.
@@ -36,7 +39,7 @@
 //! 2. the domain: `world` (fixtures, tracked maps, the operation store and the actions operations apply)
 //! 3. what is kept beside the world: `observe` (faults, journal, change notices) `persist` (the data dir)
 //! 4. the shared handle: `app` (the lock over the state, the operation completer)
-//! 5. the APIs: `providers` (one service function per method, REST and gRPC adapters)
+//! 5. the APIs: `providers` (one service function per method on a narrow context, REST and gRPC adapters)
 //! 6. the gRPC router: `grpc`
 //! 7. the test-facing control plane: `control`
 //! 8. the listeners: `conn` `server`

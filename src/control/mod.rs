@@ -28,8 +28,10 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, Code, json_response};
 use crate::family::Family;
+use crate::providers::call;
 use crate::providers::google::cloudidentity::service as cloudidentity;
-use crate::request::{Query, RestPath};
+use crate::providers::google::names::Email;
+use crate::request::{Caller, Query, RestPath};
 use crate::world::ops::{Operation, Outcome};
 
 /// Whether a control call may change the world (a data dir syncs those): anything but a read, except the fault
@@ -175,7 +177,13 @@ fn route(
         }
         (Method::POST, ["google", "consumer-accounts"], None) => {
             let b: ConsumerAccountBody = control_body(body)?;
-            let a = cloudidentity::create_consumer_account(app, &b.email, b.managed)?;
+            let email = Email::parse(b.email, "email")?;
+            let a = call(
+                app,
+                &Caller::default(),
+                (email, b.managed),
+                cloudidentity::create_consumer_account,
+            )?;
             ok(serde_json::to_value(a).unwrap_or_default())
         }
         (
@@ -190,10 +198,14 @@ fn route(
             | ["invitations", customer, email],
             Some(verb @ ("accept" | "decline")),
         ) => {
-            let inv = cloudidentity::respond(app, customer, email, verb == "accept")?;
+            let req = cloudidentity::Respond::parse(customer, email, verb == "accept")?;
+            let inv = call(app, &Caller::default(), req, cloudidentity::respond)?;
             ok(cloudidentity::invitation_json(&inv))
         }
-        (Method::GET, ["mail"], None) => ok(json!({"mail": cloudidentity::mail(app)})),
+        (Method::GET, ["mail"], None) => {
+            let mail = call(app, &Caller::default(), (), cloudidentity::mail)?;
+            ok(json!({"mail": mail}))
+        }
         (Method::GET, ["resources"], None) => ok(ui::resources(app, query)?),
         // The page, its assets and the event stream were served before routing; nothing else is under them.
         (Method::GET, ["ui" | "events", ..], _) => Err(ApiError::not_found(format!(

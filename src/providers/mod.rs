@@ -3,7 +3,14 @@
 //! Each family declares its REST routes once, as data, in its `routes.rs` (method, template, RPC name, whether it
 //! writes, handler). This module holds what all REST adapters share: the parsed request, the lookup of a request in
 //! its family's table ([`Routed`], and [`grpc_route`] for gRPC methods) and the entry point that serves it.
+//!
+//! The Google families' service functions are `fn(&mut Ctx, Request) -> ApiResult<Response>` ([`ctx`]): the adapter
+//! binds path, query and body into the request message, [`serve`] parses it into the service's request type
+//! (`TryFrom`, domain types from `google::names`, outside the lock), then [`call`] locks once, pins "now", runs the
+//! service, unlocks and does what the service left for after the lock (waking the operation completer). SCP and
+//! Yandex still take the `App`.
 
+pub mod ctx;
 pub mod google;
 pub mod scp;
 pub mod yandex;
@@ -12,6 +19,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
+pub use self::ctx::{Ctx, call, serve};
 use self::google::Version;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, Code};

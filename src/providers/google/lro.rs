@@ -4,14 +4,12 @@
 use serde_json::{Map, Value, json};
 
 use super::{Version, enums_to_int};
-use crate::app::App;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::family::Family;
 use crate::paging;
 use crate::proto::google::longrunning as lropb;
-use crate::request::Caller;
+use crate::providers::Ctx;
 use crate::world::ops::{AnyJson, Operation, Outcome};
-use crate::world::state::State;
 use crate::world::stored;
 
 /// The `@type` of a stored message as the given API version names it (v1alpha1 renames Channel's package).
@@ -100,10 +98,10 @@ fn visible(op: &Operation, accounts: Option<&[String]>) -> bool {
 /// The Channel operation `name`, if the caller may see it. guess: another tenant's operation answers NOT_FOUND,
 /// exactly as a missing one does, so operation names cannot be probed across tenants (the name carries no account
 /// to judge a PERMISSION_DENIED by, AIP-211 style).
-fn channel_op(app: &App, st: &State, caller: &Caller, name: &str) -> ApiResult<()> {
-    let accounts = super::channel::service::accounts_of_caller(app, st, caller)?;
+fn channel_op(ctx: &Ctx<'_>, name: &str) -> ApiResult<()> {
+    let accounts = super::channel::service::accounts_of_caller(ctx)?;
     check_name(name)?;
-    match st.ops.ops.get(name) {
+    match ctx.st.ops.ops.get(name) {
         Some(op) if visible(op, accounts.as_deref()) => Ok(()),
         _ => Err(ApiError::not_found(format!("operation `{name}` not found"))
             .with_reason("OPERATION_NOT_FOUND")),
@@ -120,24 +118,31 @@ fn check_name(name: &str) -> ApiResult<()> {
     }
 }
 
-pub fn get_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    channel_op(app, &st, caller, name)?;
-    let now = app.clock.now();
-    st.read_operation(name, now)
+pub fn get_operation(ctx: &mut Ctx<'_>, name: &str) -> ApiResult<Operation> {
+    channel_op(ctx, name)?;
+    ctx.st.read_operation(name, ctx.now)
+}
+
+/// A parsed `ListOperations` (its filter is checked once the caller is known).
+pub struct ListOperations<'a> {
+    pub filter: &'a str,
+    pub page_size: i64,
+    pub page_token: &'a str,
 }
 
 /// Lists Channel operations, oldest name first. `filter` supports `done=true|false` (guess: the docs name no
 /// grammar for this method).
 pub fn list_operations(
-    app: &App,
-    caller: &Caller,
-    filter: &str,
-    page_size: i64,
-    page_token: &str,
+    ctx: &mut Ctx<'_>,
+    req: ListOperations<'_>,
 ) -> ApiResult<(Vec<Operation>, String)> {
-    let st = app.lock();
-    let accounts = super::channel::service::accounts_of_caller(app, &st, caller)?;
+    let ListOperations {
+        filter,
+        page_size,
+        page_token,
+    } = req;
+    let accounts = super::channel::service::accounts_of_caller(ctx)?;
+    let st = &*ctx.st;
     let done_filter = match filter.replace(' ', "").as_str() {
         "" => None,
         "done=true" => Some(true),
@@ -170,20 +175,18 @@ pub fn list_operations(
 }
 
 /// Cancelling a running operation finishes it with CANCELLED; cancelling a finished one changes nothing.
-pub fn cancel_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
-    let mut st = app.lock();
-    channel_op(app, &st, caller, name)?;
-    let now = app.clock.now();
+pub fn cancel_operation(ctx: &mut Ctx<'_>, name: &str) -> ApiResult<()> {
+    channel_op(ctx, name)?;
+    let (st, now) = (&mut *ctx.st, ctx.now);
     let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was cancelled"))
         .with_reason("CANCELLED");
     st.finish_operation(name, Outcome::Fail(err), now);
     Ok(())
 }
 
-pub fn delete_operation(app: &App, caller: &Caller, name: &str) -> ApiResult<()> {
-    let mut st = app.lock();
-    channel_op(app, &st, caller, name)?;
-    let now = app.clock.now();
+pub fn delete_operation(ctx: &mut Ctx<'_>, name: &str) -> ApiResult<()> {
+    channel_op(ctx, name)?;
+    let (st, now) = (&mut *ctx.st, ctx.now);
     // guess: deleting a running operation cancels its work first, so nothing is left half-applied.
     let err = ApiError::new(Code::Cancelled, format!("operation `{name}` was deleted"));
     st.finish_operation(name, Outcome::Fail(err), now);

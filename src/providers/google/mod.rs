@@ -4,6 +4,7 @@
 pub mod channel;
 pub mod cloudidentity;
 pub mod lro;
+pub mod names;
 
 use axum::response::Response;
 use http::StatusCode;

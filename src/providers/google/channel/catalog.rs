@@ -5,16 +5,55 @@
 use std::collections::BTreeMap;
 
 use super::service::{self, Parent, authorize, check_parent_exists};
-use crate::app::App;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::request::Caller;
+use crate::providers::Ctx;
+use crate::providers::ctx::Later;
+use crate::providers::google::names::{Under, under};
 use crate::world::google::{CloudIdentity, Customer, GoogleWorld};
 use crate::world::messages::customer_not_found;
 use crate::world::orders::Source;
 use crate::world::orders::{self, CatalogIndex};
 use crate::world::state::State;
+
+under! {
+    pb::ListProductsRequest => |r| {
+        if r.account.is_empty() {
+            Err(ApiError::invalid_field(
+                "account",
+                "is required (accounts/{account})",
+            ))
+        } else {
+            account_parent(&r.account, "account")
+        }
+    };
+    pb::ListSkusRequest => |r| {
+        let product = r.parent.strip_prefix("products/").unwrap_or("");
+        if product.is_empty() || product.contains('/') {
+            Err(ApiError::invalid_field(
+                "parent",
+                format!(
+                    "`{}` is not products/{{product}} (or products/-)",
+                    shown(&r.parent)
+                ),
+            ))
+        } else if r.account.is_empty() {
+            Err(ApiError::invalid_field(
+                "account",
+                "is required (accounts/{account})",
+            ))
+        } else {
+            account_parent(&r.account, "account")
+        }
+    };
+    pb::ListOffersRequest => |r| account_parent(&r.parent, "parent");
+    pb::ListPurchasableSkusRequest => |r| direct_customer(&r.customer, "customer");
+    pb::ListPurchasableOffersRequest => |r| direct_customer(&r.customer, "customer");
+    pb::ListTransferableSkusRequest => |r| account_parent(&r.parent, "parent");
+    pb::ListTransferableOffersRequest => |r| account_parent(&r.parent, "parent");
+    pb::QueryEligibleBillingAccountsRequest => |r| direct_customer(&r.customer, "customer");
+}
 
 /// Pages over an ordered map already holding exactly the items to list.
 pub(crate) fn page_of<V, T>(
@@ -116,80 +155,60 @@ fn plan_of(o: &pb::Offer) -> pb::PaymentPlan {
 }
 
 pub fn list_products(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListProductsRequest,
-) -> ApiResult<pb::ListProductsResponse> {
-    if req.account.is_empty() {
-        return Err(ApiError::invalid_field(
-            "account",
-            "is required (accounts/{account})",
-        ));
-    }
-    let parent = account_parent(&req.account, "account")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListProductsRequest>,
+) -> ApiResult<Later<pb::ListProductsResponse>> {
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let fp = paging::fingerprint(&["products", &req.account]);
-    check_parent_exists(&st, &parent)?;
+    check_parent_exists(st, &parent)?;
     let c = st.world.google.orders.catalog.clone();
-    drop(st);
-    let (products, next_page_token) =
-        page_of(&c.products, &req.page_token, &fp, size, Clone::clone)?;
-    Ok(pb::ListProductsResponse {
-        products,
-        next_page_token,
-    })
+    Ok(Later::new(move || {
+        let (products, next_page_token) =
+            page_of(&c.products, &req.page_token, &fp, size, Clone::clone)?;
+        Ok(pb::ListProductsResponse {
+            products,
+            next_page_token,
+        })
+    }))
 }
 
 pub fn list_skus(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListSkusRequest,
-) -> ApiResult<pb::ListSkusResponse> {
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListSkusRequest>,
+) -> ApiResult<Later<pb::ListSkusResponse>> {
+    let Under { parent, req } = req;
     let product = req.parent.strip_prefix("products/").unwrap_or("");
-    if product.is_empty() || product.contains('/') {
-        return Err(ApiError::invalid_field(
-            "parent",
-            format!(
-                "`{}` is not products/{{product}} (or products/-)",
-                shown(&req.parent)
-            ),
-        ));
-    }
-    if req.account.is_empty() {
-        return Err(ApiError::invalid_field(
-            "account",
-            "is required (accounts/{account})",
-        ));
-    }
-    let parent = account_parent(&req.account, "account")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let fp = paging::fingerprint(&["skus", &req.parent, &req.account]);
-    check_parent_exists(&st, &parent)?;
+    check_parent_exists(st, &parent)?;
     let c = st.world.google.orders.catalog.clone();
-    drop(st);
-    if product != "-" && !c.products.contains_key(&req.parent) {
-        return Err(
-            ApiError::not_found(format!("product `{}` not found", shown(&req.parent)))
-                .with_reason("PRODUCT_NOT_FOUND"),
-        );
-    }
-    let prefix = format!("{}/skus/", req.parent);
-    let of_product: BTreeMap<String, &pb::Sku> = c
-        .skus
-        .iter()
-        .filter(|(name, _)| product == "-" || name.starts_with(&prefix))
-        .map(|(n, s)| (n.clone(), s))
-        .collect();
-    let (skus, next_page_token) =
-        page_of(&of_product, &req.page_token, &fp, size, |s| (*s).clone())?;
-    Ok(pb::ListSkusResponse {
-        skus,
-        next_page_token,
-    })
+    let all = product == "-";
+    Ok(Later::new(move || {
+        if !all && !c.products.contains_key(&req.parent) {
+            return Err(
+                ApiError::not_found(format!("product `{}` not found", shown(&req.parent)))
+                    .with_reason("PRODUCT_NOT_FOUND"),
+            );
+        }
+        let prefix = format!("{}/skus/", req.parent);
+        let of_product: BTreeMap<String, &pb::Sku> = c
+            .skus
+            .iter()
+            .filter(|(name, _)| all || name.starts_with(&prefix))
+            .map(|(n, s)| (n.clone(), s))
+            .collect();
+        let (skus, next_page_token) =
+            page_of(&of_product, &req.page_token, &fp, size, |s| (*s).clone())?;
+        Ok(pb::ListSkusResponse {
+            skus,
+            next_page_token,
+        })
+    }))
 }
 
 /// One term of an offers filter: `name`, `sku.name` or `sku.product.name`, `=` or `!=`, a value.
@@ -247,13 +266,12 @@ fn parse_offer_filter(filter: &str) -> ApiResult<Vec<OfferTerm>> {
 }
 
 pub fn list_offers(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListOffersRequest,
-) -> ApiResult<pb::ListOffersResponse> {
-    let parent = account_parent(&req.parent, "parent")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListOffersRequest>,
+) -> ApiResult<Later<pb::ListOffersResponse>> {
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 500, 1000, "pageSize")?;
     let terms = parse_offer_filter(&req.filter)?;
     let fp = paging::fingerprint(&[
@@ -262,43 +280,45 @@ pub fn list_offers(
         &req.filter,
         if req.show_future_offers { "f" } else { "" },
     ]);
-    let now = app.clock.now();
-    check_parent_exists(&st, &parent)?;
+    let now = ctx.now;
+    check_parent_exists(st, &parent)?;
     let c = st.world.google.orders.catalog.clone();
-    drop(st);
-    let account = &parent.account;
-    let future = |o: &pb::Offer| {
-        o.start_time
-            .and_then(|t| t.to_datetime())
-            .is_some_and(|t| t > now)
-    };
-    let matching: BTreeMap<String, pb::Offer> = c
-        .offers
-        .keys()
-        .filter_map(|id| c.offer_for(account, id))
-        // guess: future offers are those whose start time is still ahead; only they show with showFutureOffers.
-        .filter(|o| future(o) == req.show_future_offers)
-        .filter(|o| {
-            terms.iter().all(|t| {
-                let sku = o.sku.as_ref();
-                let v = match t.key {
-                    "name" => o.name.as_str(),
-                    "sku.name" => sku.map(|s| s.name.as_str()).unwrap_or(""),
-                    _ => sku
-                        .and_then(|s| s.product.as_ref())
-                        .map(|p| p.name.as_str())
-                        .unwrap_or(""),
-                };
-                (v == t.value) != t.negated
+    Ok(Later::new(move || {
+        let account = &parent.account;
+        let future = |o: &pb::Offer| {
+            o.start_time
+                .and_then(|t| t.to_datetime())
+                .is_some_and(|t| t > now)
+        };
+        let matching: BTreeMap<String, pb::Offer> = c
+            .offers
+            .keys()
+            .filter_map(|id| c.offer_for(account, id))
+            // guess: future offers are those whose start time is still ahead; only they show with showFutureOffers.
+            .filter(|o| future(o) == req.show_future_offers)
+            .filter(|o| {
+                terms.iter().all(|t| {
+                    let sku = o.sku.as_ref();
+                    let v = match t.key {
+                        "name" => o.name.as_str(),
+                        "sku.name" => sku.map(|s| s.name.as_str()).unwrap_or(""),
+                        _ => sku
+                            .and_then(|s| s.product.as_ref())
+                            .map(|p| p.name.as_str())
+                            .unwrap_or(""),
+                    };
+                    (v == t.value) != t.negated
+                })
             })
+            .map(|o| (o.name.clone(), o))
+            .collect();
+        let (offers, next_page_token) =
+            page_of(&matching, &req.page_token, &fp, size, Clone::clone)?;
+        Ok(pb::ListOffersResponse {
+            offers,
+            next_page_token,
         })
-        .map(|o| (o.name.clone(), o))
-        .collect();
-    let (offers, next_page_token) = page_of(&matching, &req.page_token, &fp, size, Clone::clone)?;
-    Ok(pb::ListOffersResponse {
-        offers,
-        next_page_token,
-    })
+    }))
 }
 
 /// SKUs of a product in catalog order: what upgrade and downgrade mean. guess: the docs do not say how Google
@@ -320,15 +340,14 @@ fn skus_of_customer(g: &GoogleWorld, customer: &str) -> Vec<String> {
 }
 
 pub fn list_purchasable_skus(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListPurchasableSkusRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListPurchasableSkusRequest>,
 ) -> ApiResult<pb::ListPurchasableSkusResponse> {
     use pb::list_purchasable_skus_request::PurchaseOption;
     use pb::list_purchasable_skus_request::change_offer_purchase::ChangeType;
-    let parent = direct_customer(&req.customer, "customer")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let option = req.purchase_option.clone().ok_or_else(|| {
         ApiError::invalid_argument(
@@ -337,7 +356,7 @@ pub fn list_purchasable_skus(
         .with_violation("purchaseOption", "neither purchase option was set")
     })?;
     let g = &st.world.google;
-    let c = customer(&st, &req.customer)?;
+    let c = customer(st, &req.customer)?;
     let ci = c
         .cloud_identity_id
         .as_ref()
@@ -373,14 +392,15 @@ pub fn list_purchasable_skus(
             (format!("create:{product}"), skus)
         }
         PurchaseOption::ChangeOfferPurchase(p) => {
-            let r = super::orders::visible_entitlement(&st, &p.entitlement, &req.customer)
-                .map_err(|e| {
+            let r = super::orders::visible_entitlement(st, &p.entitlement, &req.customer).map_err(
+                |e| {
                     if e.code == crate::error::Code::InvalidArgument {
                         ApiError::invalid_field("changeOfferPurchase.entitlement", e.message)
                     } else {
                         e
                     }
-                })?;
+                },
+            )?;
             let current = r.sku();
             let change = match ChangeType::try_from(p.change_type) {
                 Ok(ChangeType::Unspecified) | Err(_) => {
@@ -446,14 +466,13 @@ pub(crate) fn check_billing_account(
 }
 
 pub fn list_purchasable_offers(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListPurchasableOffersRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListPurchasableOffersRequest>,
 ) -> ApiResult<pb::ListPurchasableOffersResponse> {
     use pb::list_purchasable_offers_request::PurchaseOption;
-    let parent = direct_customer(&req.customer, "customer")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let option = req.purchase_option.clone().ok_or_else(|| {
         ApiError::invalid_argument(
@@ -462,7 +481,7 @@ pub fn list_purchasable_offers(
         .with_violation("purchaseOption", "neither purchase option was set")
     })?;
     let g = &st.world.google;
-    let c = customer(&st, &req.customer)?;
+    let c = customer(st, &req.customer)?;
     let ci = c
         .cloud_identity_id
         .as_ref()
@@ -496,7 +515,7 @@ pub fn list_purchasable_offers(
                 &p.billing_account,
                 "changeOfferPurchase.billingAccount",
             )?;
-            let r = super::orders::visible_entitlement(&st, &p.entitlement, &req.customer)?;
+            let r = super::orders::visible_entitlement(st, &p.entitlement, &req.customer)?;
             let sku = if p.new_sku.is_empty() {
                 r.sku()
             } else {
@@ -688,22 +707,21 @@ pub(crate) fn check_transfer_token(
 }
 
 pub fn list_transferable_skus(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListTransferableSkusRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListTransferableSkusRequest>,
 ) -> ApiResult<pb::ListTransferableSkusResponse> {
     use pb::list_transferable_skus_request::TransferredCustomerIdentity as Who;
-    let parent = account_parent(&req.parent, "parent")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     let (id, name) = match &req.transferred_customer_identity {
         Some(Who::CloudIdentityId(id)) => (Some(id.as_str()), None),
         Some(Who::CustomerName(n)) => (None, Some(n.as_str())),
         None => (None, None),
     };
-    check_parent_exists(&st, &parent)?;
-    let ci = transfer_subject(&st, &parent, id, name, &req.auth_token)?;
+    check_parent_exists(st, &parent)?;
+    let ci = transfer_subject(st, &parent, id, name, &req.auth_token)?;
     let g = &st.world.google;
     let cat = &g.orders.catalog;
     let fp = paging::fingerprint(&["transferableSkus", &req.parent, id.or(name).unwrap_or("")]);
@@ -733,14 +751,13 @@ pub fn list_transferable_skus(
 }
 
 pub fn list_transferable_offers(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListTransferableOffersRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListTransferableOffersRequest>,
 ) -> ApiResult<pb::ListTransferableOffersResponse> {
     use pb::list_transferable_offers_request::TransferredCustomerIdentity as Who;
-    let parent = account_parent(&req.parent, "parent")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 100, 1000, "pageSize")?;
     if req.sku.is_empty() {
         return Err(ApiError::invalid_field(
@@ -753,9 +770,9 @@ pub fn list_transferable_offers(
         Some(Who::CustomerName(n)) => (None, Some(n.as_str())),
         None => (None, None),
     };
-    check_parent_exists(&st, &parent)?;
+    check_parent_exists(st, &parent)?;
     // guess: the request has no authToken; a reseller not yet authorised for a token-protected identity is denied.
-    let ci = transfer_subject(&st, &parent, id, name, "")?;
+    let ci = transfer_subject(st, &parent, id, name, "")?;
     let g = &st.world.google;
     let cat = &g.orders.catalog;
     if !cat.skus.contains_key(&req.sku) {
@@ -796,26 +813,45 @@ pub fn list_transferable_offers(
     })
 }
 
-pub fn lookup_offer(
-    app: &App,
-    caller: &Caller,
+/// A parsed `LookupOffer`: the entitlement's customer and the reseller account above it.
+pub struct LookupOffer {
+    customer_name: String,
+    parent: Parent,
     req: pb::LookupOfferRequest,
-) -> ApiResult<pb::Offer> {
-    let customer_name = orders::customer_of_entitlement(&req.entitlement)
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                "entitlement",
-                format!(
-                    "`{}` is not accounts/{{a}}/customers/{{c}}/entitlements/{{e}}",
-                    shown(&req.entitlement)
-                ),
-            )
-        })?
-        .to_string();
-    let parent = direct_customer(&customer_name, "entitlement")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
-    let r = super::orders::visible_entitlement(&st, &req.entitlement, &customer_name)?;
+}
+
+impl TryFrom<pb::LookupOfferRequest> for LookupOffer {
+    type Error = ApiError;
+    fn try_from(req: pb::LookupOfferRequest) -> ApiResult<LookupOffer> {
+        let customer_name = orders::customer_of_entitlement(&req.entitlement)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "entitlement",
+                    format!(
+                        "`{}` is not accounts/{{a}}/customers/{{c}}/entitlements/{{e}}",
+                        shown(&req.entitlement)
+                    ),
+                )
+            })?
+            .to_string();
+        let parent = direct_customer(&customer_name, "entitlement")?;
+        Ok(LookupOffer {
+            customer_name,
+            parent,
+            req,
+        })
+    }
+}
+
+pub fn lookup_offer(ctx: &mut Ctx<'_>, req: LookupOffer) -> ApiResult<pb::Offer> {
+    let LookupOffer {
+        customer_name,
+        parent,
+        req,
+    } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
+    let r = super::orders::visible_entitlement(st, &req.entitlement, &customer_name)?;
     let cat = &st.world.google.orders.catalog;
     orders::offer_id(&r.entitlement.offer)
         .and_then(|id| cat.offer_for(&parent.account, id))
@@ -829,20 +865,19 @@ pub fn lookup_offer(
 }
 
 pub fn query_eligible_billing_accounts(
-    app: &App,
-    caller: &Caller,
-    req: pb::QueryEligibleBillingAccountsRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::QueryEligibleBillingAccountsRequest>,
 ) -> ApiResult<pb::QueryEligibleBillingAccountsResponse> {
-    let parent = direct_customer(&req.customer, "customer")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     if req.skus.is_empty() {
         return Err(ApiError::invalid_field(
             "skus",
             "at least one SKU is required",
         ));
     }
-    let c = customer(&st, &req.customer)?;
+    let c = customer(st, &req.customer)?;
     let cat = &st.world.google.orders.catalog;
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (i, s) in req.skus.iter().enumerate() {

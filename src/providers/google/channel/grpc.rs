@@ -9,7 +9,9 @@ use crate::error::ApiResult;
 use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::proto::google::longrunning as lro_pb;
+use crate::providers::ctx::Later;
 use crate::providers::google::{Version, lro};
+use crate::providers::{call, serve};
 use crate::request::Caller;
 
 fn reply<T>(r: ApiResult<T>) -> Result<Response<T>, Status> {
@@ -26,25 +28,30 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListCustomersRequest>,
     ) -> Result<Response<pb::ListCustomersResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::list_customers(&self.0, &c, req.into_inner()))
+        reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            service::list_customers,
+        ))
     }
     async fn get_customer(
         &self,
         req: Request<pb::GetCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::get_customer(&self.0, &c, req.into_inner()))
+        reply(serve(&self.0, &c, req.into_inner(), service::get_customer))
     }
     async fn check_cloud_identity_accounts_exist(
         &self,
         req: Request<pb::CheckCloudIdentityAccountsExistRequest>,
     ) -> Result<Response<pb::CheckCloudIdentityAccountsExistResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::check_cloud_identity_accounts_exist(
+        reply(serve(
             &self.0,
             &c,
-            Version::V1,
-            req.into_inner(),
+            (req.into_inner(), Version::V1),
+            service::check_cloud_identity_accounts_exist,
         ))
     }
     async fn create_customer(
@@ -52,14 +59,24 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::CreateCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::create_customer(&self.0, &c, req.into_inner()))
+        reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            service::create_customer,
+        ))
     }
     async fn update_customer(
         &self,
         req: Request<pb::UpdateCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::update_customer(&self.0, &c, req.into_inner()))
+        reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            service::update_customer,
+        ))
     }
     async fn delete_customer(
         &self,
@@ -67,7 +84,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<pbjson_types::Empty>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            service::delete_customer(&self.0, &c, req.into_inner())
+            serve(&self.0, &c, req.into_inner(), service::delete_customer)
                 .map(|()| pbjson_types::Empty {}),
         )
     }
@@ -76,7 +93,12 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ImportCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::import_customer(&self.0, &c, req.into_inner()))
+        reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            service::import_customer,
+        ))
     }
     async fn provision_cloud_identity(
         &self,
@@ -84,8 +106,13 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            service::provision_cloud_identity(&self.0, &c, req.into_inner())
-                .map(|op| lro::operation_proto(&op)),
+            serve(
+                &self.0,
+                &c,
+                req.into_inner(),
+                service::provision_cloud_identity,
+            )
+            .map(|op| lro::operation_proto(&op)),
         )
     }
     // The order side: catalog, entitlements, transfers, channel partner links.
@@ -94,14 +121,24 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListEntitlementsRequest>,
     ) -> Result<Response<pb::ListEntitlementsResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(orders::list_entitlements(&self.0, &c, req.into_inner()))
+        reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            orders::list_entitlements,
+        ))
     }
     async fn get_entitlement(
         &self,
         req: Request<pb::GetEntitlementRequest>,
     ) -> Result<Response<pb::Entitlement>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(orders::get_entitlement(&self.0, &c, req.into_inner()))
+        reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            orders::get_entitlement,
+        ))
     }
     async fn create_entitlement(
         &self,
@@ -109,7 +146,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::create_entitlement(&self.0, &c, req.into_inner())
+            serve(&self.0, &c, req.into_inner(), orders::create_entitlement)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -119,7 +156,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::change_parameters(&self.0, &c, req.into_inner())
+            serve(&self.0, &c, req.into_inner(), orders::change_parameters)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -129,8 +166,13 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::change_renewal_settings(&self.0, &c, req.into_inner())
-                .map(|op| lro::operation_proto(&op)),
+            serve(
+                &self.0,
+                &c,
+                req.into_inner(),
+                orders::change_renewal_settings,
+            )
+            .map(|op| lro::operation_proto(&op)),
         )
     }
     async fn change_offer(
@@ -139,7 +181,8 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::change_offer(&self.0, &c, req.into_inner()).map(|op| lro::operation_proto(&op)),
+            serve(&self.0, &c, req.into_inner(), orders::change_offer)
+                .map(|op| lro::operation_proto(&op)),
         )
     }
     async fn start_paid_service(
@@ -148,7 +191,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::start_paid_service(&self.0, &c, req.into_inner())
+            serve(&self.0, &c, req.into_inner(), orders::start_paid_service)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -158,7 +201,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::suspend_entitlement(&self.0, &c, req.into_inner())
+            serve(&self.0, &c, req.into_inner(), orders::suspend_entitlement)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -168,7 +211,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::activate_entitlement(&self.0, &c, req.into_inner())
+            serve(&self.0, &c, req.into_inner(), orders::activate_entitlement)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -178,7 +221,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::cancel_entitlement(&self.0, &c, req.into_inner())
+            serve(&self.0, &c, req.into_inner(), orders::cancel_entitlement)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -188,7 +231,7 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::transfer_entitlements(&self.0, &c, req.into_inner())
+            serve(&self.0, &c, req.into_inner(), orders::transfer_entitlements)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -198,8 +241,13 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            orders::transfer_entitlements_to_google(&self.0, &c, req.into_inner())
-                .map(|op| lro::operation_proto(&op)),
+            serve(
+                &self.0,
+                &c,
+                req.into_inner(),
+                orders::transfer_entitlements_to_google,
+            )
+            .map(|op| lro::operation_proto(&op)),
         )
     }
     async fn list_entitlement_changes(
@@ -207,10 +255,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListEntitlementChangesRequest>,
     ) -> Result<Response<pb::ListEntitlementChangesResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(orders::list_entitlement_changes(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            orders::list_entitlement_changes,
         ))
     }
     async fn list_transferable_skus(
@@ -218,10 +267,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListTransferableSkusRequest>,
     ) -> Result<Response<pb::ListTransferableSkusResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::list_transferable_skus(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            catalog::list_transferable_skus,
         ))
     }
     async fn list_transferable_offers(
@@ -229,10 +279,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListTransferableOffersRequest>,
     ) -> Result<Response<pb::ListTransferableOffersResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::list_transferable_offers(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            catalog::list_transferable_offers,
         ))
     }
     async fn lookup_offer(
@@ -240,38 +291,39 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::LookupOfferRequest>,
     ) -> Result<Response<pb::Offer>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::lookup_offer(&self.0, &c, req.into_inner()))
+        reply(serve(&self.0, &c, req.into_inner(), catalog::lookup_offer))
     }
     async fn list_products(
         &self,
         req: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::list_products(&self.0, &c, req.into_inner()))
+        reply(serve(&self.0, &c, req.into_inner(), catalog::list_products).and_then(Later::run))
     }
     async fn list_skus(
         &self,
         req: Request<pb::ListSkusRequest>,
     ) -> Result<Response<pb::ListSkusResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::list_skus(&self.0, &c, req.into_inner()))
+        reply(serve(&self.0, &c, req.into_inner(), catalog::list_skus).and_then(Later::run))
     }
     async fn list_offers(
         &self,
         req: Request<pb::ListOffersRequest>,
     ) -> Result<Response<pb::ListOffersResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::list_offers(&self.0, &c, req.into_inner()))
+        reply(serve(&self.0, &c, req.into_inner(), catalog::list_offers).and_then(Later::run))
     }
     async fn list_purchasable_skus(
         &self,
         req: Request<pb::ListPurchasableSkusRequest>,
     ) -> Result<Response<pb::ListPurchasableSkusResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::list_purchasable_skus(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            catalog::list_purchasable_skus,
         ))
     }
     async fn list_purchasable_offers(
@@ -279,10 +331,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListPurchasableOffersRequest>,
     ) -> Result<Response<pb::ListPurchasableOffersResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::list_purchasable_offers(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            catalog::list_purchasable_offers,
         ))
     }
     async fn query_eligible_billing_accounts(
@@ -290,10 +343,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::QueryEligibleBillingAccountsRequest>,
     ) -> Result<Response<pb::QueryEligibleBillingAccountsResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(catalog::query_eligible_billing_accounts(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            catalog::query_eligible_billing_accounts,
         ))
     }
     async fn list_channel_partner_links(
@@ -301,10 +355,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::ListChannelPartnerLinksRequest>,
     ) -> Result<Response<pb::ListChannelPartnerLinksResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(partner_links::list_channel_partner_links(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            partner_links::list_channel_partner_links,
         ))
     }
     async fn get_channel_partner_link(
@@ -312,10 +367,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::GetChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(partner_links::get_channel_partner_link(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            partner_links::get_channel_partner_link,
         ))
     }
     async fn create_channel_partner_link(
@@ -323,10 +379,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::CreateChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(partner_links::create_channel_partner_link(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            partner_links::create_channel_partner_link,
         ))
     }
     async fn update_channel_partner_link(
@@ -334,10 +391,11 @@ impl pb::cloud_channel_service_server::CloudChannelService for ChannelGrpc {
         req: Request<pb::UpdateChannelPartnerLinkRequest>,
     ) -> Result<Response<pb::ChannelPartnerLink>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(partner_links::update_channel_partner_link(
+        reply(serve(
             &self.0,
             &c,
             req.into_inner(),
+            partner_links::update_channel_partner_link,
         ))
     }
 }
@@ -353,12 +411,15 @@ impl lro_pb::operations_server::Operations for OperationsGrpc {
         let c = Caller::of_grpc(&req);
         let r = req.into_inner();
         reply(
-            lro::list_operations(
+            call(
                 &self.0,
                 &c,
-                &r.filter,
-                i64::from(r.page_size),
-                &r.page_token,
+                lro::ListOperations {
+                    filter: &r.filter,
+                    page_size: i64::from(r.page_size),
+                    page_token: &r.page_token,
+                },
+                lro::list_operations,
             )
             .map(|(ops, next)| lro_pb::ListOperationsResponse {
                 operations: ops.iter().map(lro::operation_proto).collect(),
@@ -373,7 +434,7 @@ impl lro_pb::operations_server::Operations for OperationsGrpc {
     ) -> Result<Response<lro_pb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            lro::get_operation(&self.0, &c, &req.into_inner().name)
+            call(&self.0, &c, &*req.into_inner().name, lro::get_operation)
                 .map(|op| lro::operation_proto(&op)),
         )
     }
@@ -383,7 +444,7 @@ impl lro_pb::operations_server::Operations for OperationsGrpc {
     ) -> Result<Response<pbjson_types::Empty>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            lro::delete_operation(&self.0, &c, &req.into_inner().name)
+            call(&self.0, &c, &*req.into_inner().name, lro::delete_operation)
                 .map(|()| pbjson_types::Empty {}),
         )
     }
@@ -393,7 +454,7 @@ impl lro_pb::operations_server::Operations for OperationsGrpc {
     ) -> Result<Response<pbjson_types::Empty>, Status> {
         let c = Caller::of_grpc(&req);
         reply(
-            lro::cancel_operation(&self.0, &c, &req.into_inner().name)
+            call(&self.0, &c, &*req.into_inner().name, lro::cancel_operation)
                 .map(|()| pbjson_types::Empty {}),
         )
     }

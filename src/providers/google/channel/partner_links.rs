@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 
 use super::catalog::{account_parent, page_of};
 use super::service::{Parent, authorize, check_parent_exists, valid_id};
-use crate::app::App;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::request::Caller;
+use crate::providers::Ctx;
+use crate::providers::google::names::{Under, under};
 use crate::world::google::{ChannelPartnerLink, GoogleWorld, sha256_hex};
 use crate::world::messages::cloud_identity_info;
 use crate::world::orders::LinkState;
@@ -78,18 +78,24 @@ fn parse_link_name(name: &str, field: &str) -> ApiResult<Parent> {
     Ok(p)
 }
 
+under! {
+    pb::ListChannelPartnerLinksRequest => |r| account_parent(&r.parent, "parent");
+    pb::GetChannelPartnerLinkRequest => |r| parse_link_name(&r.name, "name");
+    pb::CreateChannelPartnerLinkRequest => |r| account_parent(&r.parent, "parent");
+    pb::UpdateChannelPartnerLinkRequest => |r| parse_link_name(&r.name, "name");
+}
+
 pub fn list_channel_partner_links(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListChannelPartnerLinksRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListChannelPartnerLinksRequest>,
 ) -> ApiResult<pb::ListChannelPartnerLinksResponse> {
-    let parent = account_parent(&req.parent, "parent")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let full = full_view(req.view, "view")?;
     let size = paging::page_size(i64::from(req.page_size), 25, 200, "pageSize")?;
     let fp = paging::fingerprint(&["channelPartnerLinks", &req.parent, &req.view.to_string()]);
-    check_parent_exists(&st, &parent)?;
+    check_parent_exists(st, &parent)?;
     let g = &st.world.google;
     let of_account: BTreeMap<String, &ChannelPartnerLink> = g
         .partner_links
@@ -108,13 +114,12 @@ pub fn list_channel_partner_links(
 }
 
 pub fn get_channel_partner_link(
-    app: &App,
-    caller: &Caller,
-    req: pb::GetChannelPartnerLinkRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::GetChannelPartnerLinkRequest>,
 ) -> ApiResult<pb::ChannelPartnerLink> {
-    let p = parse_link_name(&req.name, "name")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &p.account)?;
+    let Under { parent: p, req } = req;
+    authorize(ctx, &p.account)?;
+    let st = &*ctx.st;
     let full = full_view(req.view, "view")?;
     let g = &st.world.google;
     let l = g
@@ -125,13 +130,12 @@ pub fn get_channel_partner_link(
 }
 
 pub fn create_channel_partner_link(
-    app: &App,
-    caller: &Caller,
-    req: pb::CreateChannelPartnerLinkRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::CreateChannelPartnerLinkRequest>,
 ) -> ApiResult<pb::ChannelPartnerLink> {
-    let parent = account_parent(&req.parent, "parent")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &mut *ctx.st;
     let input = req
         .channel_partner_link
         .ok_or_else(|| ApiError::invalid_field("channelPartnerLink", "is required"))?;
@@ -156,8 +160,8 @@ pub fn create_channel_partner_link(
             ));
         }
     }
-    let now = app.clock.now();
-    check_parent_exists(&st, &parent)?;
+    let now = ctx.now;
+    check_parent_exists(st, &parent)?;
     let ci = &input.reseller_cloud_identity_id;
     if !st.world.google.identities.contains_key(ci) {
         return Err(ApiError::not_found(format!(
@@ -208,13 +212,12 @@ pub fn create_channel_partner_link(
 }
 
 pub fn update_channel_partner_link(
-    app: &App,
-    caller: &Caller,
-    req: pb::UpdateChannelPartnerLinkRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::UpdateChannelPartnerLinkRequest>,
 ) -> ApiResult<pb::ChannelPartnerLink> {
-    let p = parse_link_name(&req.name, "name")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &p.account)?;
+    let Under { parent: p, req } = req;
+    authorize(ctx, &p.account)?;
+    let st = &mut *ctx.st;
     let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
     if paths.is_empty() {
         return Err(ApiError::invalid_field(
@@ -249,7 +252,7 @@ pub fn update_channel_partner_link(
             format!("{} is not a link state to set", input.link_state),
         )
     })?;
-    let now = app.clock.now();
+    let now = ctx.now;
     let key = (p.account.clone(), p.link.clone().unwrap_or_default());
     let l = st
         .world

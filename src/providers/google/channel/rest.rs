@@ -8,8 +8,8 @@ use super::service;
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::RestRequest;
 use crate::providers::google::{JsonBody, lro, parse_body, to_json};
+use crate::providers::{RestRequest, call, serve};
 
 fn ints(r: &RestRequest) -> bool {
     r.query.enums_as_int()
@@ -19,7 +19,12 @@ pub fn check_cloud_identity_accounts_exist(r: &RestRequest) -> ApiResult<JsonBod
     r.query.check_known(&[])?;
     let mut req: pb::CheckCloudIdentityAccountsExistRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
-    let resp = service::check_cloud_identity_accounts_exist(&r.app, &r.caller, r.version(), req)?;
+    let resp = serve(
+        &r.app,
+        &r.caller,
+        (req, r.version()),
+        service::check_cloud_identity_accounts_exist,
+    )?;
     Ok(to_json(&resp, ints(r)))
 }
 
@@ -33,7 +38,7 @@ pub fn list_customers(r: &RestRequest) -> ApiResult<JsonBody> {
         filter: r.query.text(&["filter"]),
     };
     Ok(to_json(
-        &service::list_customers(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, service::list_customers)?,
         ints(r),
     ))
 }
@@ -46,7 +51,7 @@ pub fn create_customer(r: &RestRequest) -> ApiResult<JsonBody> {
         customer: Some(customer),
     };
     Ok(to_json(
-        &service::create_customer(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, service::create_customer)?,
         ints(r),
     ))
 }
@@ -56,7 +61,7 @@ pub fn import_customer(r: &RestRequest) -> ApiResult<JsonBody> {
     let mut req: pb::ImportCustomerRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
     Ok(to_json(
-        &service::import_customer(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, service::import_customer)?,
         ints(r),
     ))
 }
@@ -67,7 +72,7 @@ pub fn get_customer(r: &RestRequest) -> ApiResult<JsonBody> {
         name: r.var("name"),
     };
     Ok(to_json(
-        &service::get_customer(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, service::get_customer)?,
         ints(r),
     ))
 }
@@ -91,7 +96,7 @@ pub fn update_customer(r: &RestRequest) -> ApiResult<JsonBody> {
         update_mask,
     };
     Ok(to_json(
-        &service::update_customer(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, service::update_customer)?,
         ints(r),
     ))
 }
@@ -101,7 +106,7 @@ pub fn delete_customer(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::DeleteCustomerRequest {
         name: r.var("name"),
     };
-    service::delete_customer(&r.app, &r.caller, req)?;
+    serve(&r.app, &r.caller, req, service::delete_customer)?;
     Ok(json!({}).into())
 }
 
@@ -109,7 +114,7 @@ pub fn provision_cloud_identity(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let mut req: pb::ProvisionCloudIdentityRequest = parse_body(&r.body)?;
     req.customer = r.var("customer");
-    let op = service::provision_cloud_identity(&r.app, &r.caller, req)?;
+    let op = serve(&r.app, &r.caller, req, service::provision_cloud_identity)?;
     Ok(lro::operation_json(&op, Family::Channel, r.version(), ints(r)).into())
 }
 
@@ -122,13 +127,12 @@ pub fn list_operations(r: &RestRequest) -> ApiResult<JsonBody> {
         "page_token",
         "name",
     ])?;
-    let (ops, next) = lro::list_operations(
-        &r.app,
-        &r.caller,
-        r.query.get(&["filter"]).unwrap_or(""),
-        r.query.int(&["pageSize", "page_size"])?,
-        r.query.get(&["pageToken", "page_token"]).unwrap_or(""),
-    )?;
+    let req = lro::ListOperations {
+        filter: r.query.get(&["filter"]).unwrap_or(""),
+        page_size: r.query.int(&["pageSize", "page_size"])?,
+        page_token: r.query.get(&["pageToken", "page_token"]).unwrap_or(""),
+    };
+    let (ops, next) = call(&r.app, &r.caller, req, lro::list_operations)?;
     let mut out = json!({});
     if !ops.is_empty() {
         out["operations"] = ops
@@ -145,13 +149,13 @@ pub fn list_operations(r: &RestRequest) -> ApiResult<JsonBody> {
 
 pub fn get_operation(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
-    let op = lro::get_operation(&r.app, &r.caller, &r.var("name"))?;
+    let op = call(&r.app, &r.caller, &*r.var("name"), lro::get_operation)?;
     Ok(lro::operation_json(&op, Family::Channel, r.version(), ints(r)).into())
 }
 
 pub fn delete_operation(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
-    lro::delete_operation(&r.app, &r.caller, &r.var("name"))?;
+    call(&r.app, &r.caller, &*r.var("name"), lro::delete_operation)?;
     Ok(json!({}).into())
 }
 
@@ -159,6 +163,6 @@ pub fn cancel_operation(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let _: pbjson_types::Empty =
         parse_body(&r.body).or_else(|_| Ok::<_, ApiError>(Default::default()))?;
-    lro::cancel_operation(&r.app, &r.caller, &r.var("name"))?;
+    call(&r.app, &r.caller, &*r.var("name"), lro::cancel_operation)?;
     Ok(json!({}).into())
 }

@@ -6,8 +6,9 @@ use super::{catalog, orders, partner_links};
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::RestRequest;
+use crate::providers::ctx::Later;
 use crate::providers::google::{JsonBody, lro, parse_body, to_json};
+use crate::providers::{RestRequest, serve};
 use crate::request::Query;
 use crate::world::ops::Operation;
 
@@ -76,7 +77,7 @@ pub fn list_products(r: &RestRequest) -> ApiResult<JsonBody> {
         language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
-        &catalog::list_products(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, catalog::list_products).and_then(Later::run)?,
         ints(r),
     ))
 }
@@ -92,7 +93,7 @@ pub fn list_skus(r: &RestRequest) -> ApiResult<JsonBody> {
         language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
-        &catalog::list_skus(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, catalog::list_skus).and_then(Later::run)?,
         ints(r),
     ))
 }
@@ -115,7 +116,7 @@ pub fn list_offers(r: &RestRequest) -> ApiResult<JsonBody> {
         show_future_offers: bool_param(q, &["showFutureOffers", "show_future_offers"])?,
     };
     Ok(to_json(
-        &catalog::list_offers(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, catalog::list_offers).and_then(Later::run)?,
         ints(r),
     ))
 }
@@ -125,7 +126,7 @@ pub fn list_transferable_skus(r: &RestRequest) -> ApiResult<JsonBody> {
     let mut req: pb::ListTransferableSkusRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
     Ok(to_json(
-        &catalog::list_transferable_skus(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, catalog::list_transferable_skus)?,
         ints(r),
     ))
 }
@@ -135,7 +136,7 @@ pub fn list_transferable_offers(r: &RestRequest) -> ApiResult<JsonBody> {
     let mut req: pb::ListTransferableOffersRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
     Ok(to_json(
-        &catalog::list_transferable_offers(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, catalog::list_transferable_offers)?,
         ints(r),
     ))
 }
@@ -198,7 +199,7 @@ pub fn list_purchasable_skus(r: &RestRequest) -> ApiResult<JsonBody> {
         language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
-        &catalog::list_purchasable_skus(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, catalog::list_purchasable_skus)?,
         ints(r),
     ))
 }
@@ -269,7 +270,7 @@ pub fn list_purchasable_offers(r: &RestRequest) -> ApiResult<JsonBody> {
         language_code: q.text(&["languageCode", "language_code"]),
     };
     Ok(to_json(
-        &catalog::list_purchasable_offers(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, catalog::list_purchasable_offers)?,
         ints(r),
     ))
 }
@@ -287,7 +288,12 @@ pub fn query_eligible_billing_accounts(r: &RestRequest) -> ApiResult<JsonBody> {
             .collect(),
     };
     Ok(to_json(
-        &catalog::query_eligible_billing_accounts(&r.app, &r.caller, req)?,
+        &serve(
+            &r.app,
+            &r.caller,
+            req,
+            catalog::query_eligible_billing_accounts,
+        )?,
         ints(r),
     ))
 }
@@ -296,7 +302,7 @@ pub fn transfer_entitlements(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let mut req: pb::TransferEntitlementsRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
-    let op = orders::transfer_entitlements(&r.app, &r.caller, req)?;
+    let op = serve(&r.app, &r.caller, req, orders::transfer_entitlements)?;
     Ok(op_json(r, &op))
 }
 
@@ -304,7 +310,12 @@ pub fn transfer_entitlements_to_google(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let mut req: pb::TransferEntitlementsToGoogleRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
-    let op = orders::transfer_entitlements_to_google(&r.app, &r.caller, req)?;
+    let op = serve(
+        &r.app,
+        &r.caller,
+        req,
+        orders::transfer_entitlements_to_google,
+    )?;
     Ok(op_json(r, &op))
 }
 
@@ -317,7 +328,7 @@ pub fn list_entitlements(r: &RestRequest) -> ApiResult<JsonBody> {
         page_token: q.page_token(),
     };
     Ok(to_json(
-        &orders::list_entitlements(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, orders::list_entitlements)?,
         ints(r),
     ))
 }
@@ -326,7 +337,7 @@ pub fn create_entitlement(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let mut req: pb::CreateEntitlementRequest = parse_body(&r.body)?;
     req.parent = r.var("parent");
-    let op = orders::create_entitlement(&r.app, &r.caller, req)?;
+    let op = serve(&r.app, &r.caller, req, orders::create_entitlement)?;
     Ok(op_json(r, &op))
 }
 
@@ -336,7 +347,7 @@ pub fn get_entitlement(r: &RestRequest) -> ApiResult<JsonBody> {
         name: r.var("name"),
     };
     Ok(to_json(
-        &orders::get_entitlement(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, orders::get_entitlement)?,
         ints(r),
     ))
 }
@@ -347,7 +358,7 @@ pub fn lookup_offer(r: &RestRequest) -> ApiResult<JsonBody> {
         entitlement: r.var("entitlement"),
     };
     Ok(to_json(
-        &catalog::lookup_offer(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, catalog::lookup_offer)?,
         ints(r),
     ))
 }
@@ -362,7 +373,7 @@ pub fn list_entitlement_changes(r: &RestRequest) -> ApiResult<JsonBody> {
         filter: q.text(&["filter"]),
     };
     Ok(to_json(
-        &orders::list_entitlement_changes(&r.app, &r.caller, req)?,
+        &serve(&r.app, &r.caller, req, orders::list_entitlement_changes)?,
         ints(r),
     ))
 }
@@ -374,7 +385,7 @@ macro_rules! entitlement_change {
             r.query.check_known(&[])?;
             let mut req: pb::$req = parse_body(&r.body)?;
             req.name = r.var("name");
-            let op = orders::$service(&r.app, &r.caller, req)?;
+            let op = serve(&r.app, &r.caller, req, orders::$service)?;
             Ok(op_json(r, &op))
         }
     )*};
@@ -400,7 +411,12 @@ pub fn list_channel_partner_links(r: &RestRequest) -> ApiResult<JsonBody> {
         view: view_param(q)?,
     };
     Ok(to_json(
-        &partner_links::list_channel_partner_links(&r.app, &r.caller, req)?,
+        &serve(
+            &r.app,
+            &r.caller,
+            req,
+            partner_links::list_channel_partner_links,
+        )?,
         ints(r),
     ))
 }
@@ -413,7 +429,12 @@ pub fn create_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
         channel_partner_link: Some(link),
     };
     Ok(to_json(
-        &partner_links::create_channel_partner_link(&r.app, &r.caller, req)?,
+        &serve(
+            &r.app,
+            &r.caller,
+            req,
+            partner_links::create_channel_partner_link,
+        )?,
         ints(r),
     ))
 }
@@ -426,7 +447,12 @@ pub fn get_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
         view: view_param(q)?,
     };
     Ok(to_json(
-        &partner_links::get_channel_partner_link(&r.app, &r.caller, req)?,
+        &serve(
+            &r.app,
+            &r.caller,
+            req,
+            partner_links::get_channel_partner_link,
+        )?,
         ints(r),
     ))
 }
@@ -435,7 +461,12 @@ pub fn update_channel_partner_link(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let req = update_link_request(&r.body, r.var("name"))?;
     Ok(to_json(
-        &partner_links::update_channel_partner_link(&r.app, &r.caller, req)?,
+        &serve(
+            &r.app,
+            &r.caller,
+            req,
+            partner_links::update_channel_partner_link,
+        )?,
         ints(r),
     ))
 }

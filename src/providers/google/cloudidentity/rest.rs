@@ -7,13 +7,18 @@ use serde_json::{Value, json};
 use super::service;
 use crate::error::ApiResult;
 use crate::family::Family;
-use crate::providers::RestRequest;
 use crate::providers::google::{JsonBody, enums_to_int, lro, parse_body};
+use crate::providers::{RestRequest, call, serve};
 
 /// send and cancel take an empty message (`{}` or no body); unknown fields are INVALID_ARGUMENT.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EmptyRequest {}
+
+/// The invitation the path names.
+fn key(r: &RestRequest) -> service::InvitationKey {
+    service::InvitationKey::parse(&r.var("customer"), r.var("email"))
+}
 
 fn render(r: &RestRequest, mut v: Value) -> JsonBody {
     if r.query.enums_as_int() {
@@ -39,7 +44,7 @@ pub fn list(r: &RestRequest) -> ApiResult<JsonBody> {
         filter: r.query.text(&["filter"]),
         order_by: r.query.text(&["orderBy", "order_by"]),
     };
-    let resp = service::list(&r.app, &r.caller, req)?;
+    let resp = serve(&r.app, &r.caller, req, service::list)?.finish();
     let mut out = json!({});
     if !resp.invitations.is_empty() {
         out["userInvitations"] = resp
@@ -57,13 +62,13 @@ pub fn list(r: &RestRequest) -> ApiResult<JsonBody> {
 
 pub fn get(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
-    let inv = service::get(&r.app, &r.caller, &r.var("customer"), &r.var("email"))?;
+    let inv = call(&r.app, &r.caller, key(r), service::get)?;
     Ok(render(r, service::invitation_json(&inv)))
 }
 
 pub fn is_invitable_user(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
-    let yes = service::is_invitable_user(&r.app, &r.caller, &r.var("customer"), &r.var("email"))?;
+    let yes = call(&r.app, &r.caller, key(r), service::is_invitable_user)?;
     Ok(json!({"isInvitableUser": yes}).into())
 }
 
@@ -80,13 +85,13 @@ fn operation(r: &RestRequest, op: &crate::world::ops::Operation) -> JsonBody {
 pub fn send(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let _: EmptyRequest = parse_body(&r.body)?;
-    let op = service::send(&r.app, &r.caller, &r.var("customer"), &r.var("email"))?;
+    let op = call(&r.app, &r.caller, key(r), service::send)?;
     Ok(operation(r, &op))
 }
 
 pub fn cancel(r: &RestRequest) -> ApiResult<JsonBody> {
     r.query.check_known(&[])?;
     let _: EmptyRequest = parse_body(&r.body)?;
-    let op = service::cancel(&r.app, &r.caller, &r.var("customer"), &r.var("email"))?;
+    let op = call(&r.app, &r.caller, key(r), service::cancel)?;
     Ok(operation(r, &op))
 }

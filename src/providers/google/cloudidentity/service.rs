@@ -1,6 +1,7 @@
 //! Cloud Identity user invitations: every rule, once. Which invitations a customer has, who may see them, which
 //! state transitions send/cancel/accept/decline allow, what an invitation mail records. `rest.rs` and the control
-//! plane only parse and render.
+//! plane only bind and render; each method takes a [`Ctx`] (through `providers::call`) and its request parsed
+//! ([`InvitationKey`], [`ListInvitations`], [`Respond`]) outside the lock.
 //!
 //! A customer's invitations are derived from the directory: every unmanaged consumer account whose domain is one of
 //! the customer's verified domains is NOT_YET_SENT until someone acts on it; from then on a record holds its state.
@@ -9,15 +10,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::filter::{self, OrderKey};
-use crate::app::App;
-use crate::config::AuthMode;
+use super::filter::{self, Filter, Order, OrderKey};
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
 use crate::paging;
-use crate::request::Caller;
+use crate::providers::Ctx;
+use crate::providers::google::names::Email;
 use crate::world::google::{ConsumerAccount, InvitationMail, InvitationState, UserInvitation};
-use crate::world::names::valid_email;
 use crate::world::ops::{AnyJson, Operation};
 use crate::world::state::State;
 
@@ -44,6 +43,75 @@ pub struct ListRequest {
     pub order_by: String,
 }
 
+/// A parsed [`ListRequest`]: page size, filter and order are checked at the edge (before the caller, as always);
+/// the customer's error is answered once the caller is known.
+pub struct ListInvitations {
+    pub customer: ApiResult<CustomerRef>,
+    pub size: usize,
+    pub page_token: String,
+    pub filter_text: String,
+    pub filter: Filter,
+    pub order: Order,
+}
+
+impl TryFrom<ListRequest> for ListInvitations {
+    type Error = ApiError;
+    fn try_from(req: ListRequest) -> ApiResult<ListInvitations> {
+        let size = paging::page_size(req.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, "pageSize")?;
+        let filter = filter::parse_filter(&req.filter)?;
+        let order = filter::parse_order(&req.order_by)?;
+        Ok(ListInvitations {
+            customer: CustomerRef::parse(&req.customer),
+            size,
+            page_token: req.page_token,
+            filter_text: req.filter,
+            filter,
+            order,
+        })
+    }
+}
+
+/// One invitation, `customers/{customer}/userinvitations/{email}`, parsed from the path. Both errors are answered
+/// in the order the methods always answered them: the customer's once the caller is known, the address's after
+/// the caller is authorized for the customer.
+pub struct InvitationKey {
+    pub customer: ApiResult<CustomerRef>,
+    pub email: ApiResult<Email>,
+}
+
+impl InvitationKey {
+    pub fn parse(customer: &str, email: String) -> InvitationKey {
+        InvitationKey {
+            customer: CustomerRef::parse(customer),
+            email: check_email(email),
+        }
+    }
+}
+
+/// The `{customer}` of a path: `my_customer` or a Cloud Identity id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerRef {
+    My,
+    Id(String),
+}
+
+impl CustomerRef {
+    pub fn parse(customer: &str) -> ApiResult<CustomerRef> {
+        if customer == MY_CUSTOMER {
+            Ok(CustomerRef::My)
+        } else if valid_customer_id(customer) {
+            Ok(CustomerRef::Id(customer.to_string()))
+        } else {
+            Err(ApiError::invalid_field(
+                "parent",
+                format!(
+                    "`customers/{customer}` is not a customer (a Cloud Identity id such as C00000000, or my_customer)"
+                ),
+            ))
+        }
+    }
+}
+
 pub struct ListResponse {
     pub invitations: Vec<UserInvitation>,
     pub next_page_token: String,
@@ -58,30 +126,30 @@ fn valid_customer_id(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
-fn check_email(email: &str) -> ApiResult<String> {
-    if valid_email(email) {
-        Ok(email.to_ascii_lowercase())
-    } else {
-        Err(ApiError::invalid_field(
+/// The `{email}` of an invitation's name, in lower case.
+fn check_email(email: String) -> ApiResult<Email> {
+    if !crate::world::names::valid_email(&email) {
+        return Err(ApiError::invalid_field(
             "name",
             format!(
                 "`{email}` is not a valid email address (customers/{{customer}}/userinvitations/{{email}})"
             ),
-        ))
+        ));
     }
+    Email::parse(email.to_ascii_lowercase(), "name")
 }
 
 /// Checks the caller (strict auth) and turns the path's `{customer}` into a Cloud Identity id.
-fn resolve_customer(app: &App, st: &State, caller: &Caller, customer: &str) -> ApiResult<String> {
+fn resolve_customer(ctx: &Ctx<'_>, customer: ApiResult<CustomerRef>) -> ApiResult<String> {
+    let st = &*ctx.st;
     let g = &st.world.google;
-    let strict = app.config.auth == AuthMode::Strict;
-    let who = if strict {
-        Some(crate::providers::google::principal(g, caller)?)
+    let who = if ctx.strict() {
+        Some(crate::providers::google::principal(g, ctx.caller)?)
     } else {
         None
     };
-    let id = if customer == MY_CUSTOMER {
-        match who {
+    let id = match customer? {
+        CustomerRef::My => match who {
             None => PERMISSIVE_MY_CUSTOMER.to_string(),
             Some(p) => p.customer.clone().ok_or_else(|| {
                 ApiError::permission_denied(format!(
@@ -90,16 +158,8 @@ fn resolve_customer(app: &App, st: &State, caller: &Caller, customer: &str) -> A
                 ))
                 .with_reason("PERMISSION_DENIED")
             })?,
-        }
-    } else if valid_customer_id(customer) {
-        customer.to_string()
-    } else {
-        return Err(ApiError::invalid_field(
-            "parent",
-            format!(
-                "`customers/{customer}` is not a customer (a Cloud Identity id such as C00000000, or my_customer)"
-            ),
-        ));
+        },
+        CustomerRef::Id(id) => id,
     };
     if let Some(p) = who {
         // guess: a reseller that holds a Channel Customer linked to this Cloud Identity administers it too
@@ -150,16 +210,69 @@ pub fn invitation_json(inv: &UserInvitation) -> Value {
 
 // ---------- methods ----------
 
-pub fn list(app: &App, caller: &Caller, req: ListRequest) -> ApiResult<ListResponse> {
-    let size = paging::page_size(req.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, "pageSize")?;
-    let filter = filter::parse_filter(&req.filter)?;
-    let order = filter::parse_order(&req.order_by)?;
-    let st = app.lock();
-    let customer = resolve_customer(app, &st, caller, &req.customer)?;
+/// What [`list`] found under the lock: the page itself (email order, the stores' own), or the matching
+/// invitations with their sort keys, sorted and paged by [`Listed::finish`] once the lock is released.
+pub enum Listed {
+    Page(ListResponse),
+    ToSort {
+        items: Vec<(String, UserInvitation)>,
+        descending: bool,
+        after: Option<String>,
+        size: usize,
+        fingerprint: String,
+    },
+}
+
+impl Listed {
+    pub fn finish(self) -> ListResponse {
+        let (mut items, descending, after, size, fp) = match self {
+            Listed::Page(page) => return page,
+            Listed::ToSort {
+                items,
+                descending,
+                after,
+                size,
+                fingerprint,
+            } => (items, descending, after, size, fingerprint),
+        };
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        if descending {
+            items.reverse();
+        }
+        let start = match &after {
+            None => 0,
+            Some(k) => items
+                .iter()
+                .position(|(ik, _)| if descending { ik < k } else { ik > k })
+                .unwrap_or(items.len()),
+        };
+        let end = (start + size).min(items.len());
+        let next_page_token = if end < items.len() && end > start {
+            paging::encode(&fp, &items[end - 1].0)
+        } else {
+            String::new()
+        };
+        ListResponse {
+            invitations: items.drain(start..end).map(|(_, i)| i).collect(),
+            next_page_token,
+        }
+    }
+}
+
+pub fn list(ctx: &mut Ctx<'_>, req: ListInvitations) -> ApiResult<Listed> {
+    let ListInvitations {
+        customer,
+        size,
+        filter,
+        order,
+        ..
+    } = req;
+    let customer = resolve_customer(ctx, customer)?;
+    let st = &*ctx.st;
     let fp = paging::fingerprint(&[
         "userinvitations",
         &customer,
-        req.filter.trim(),
+        req.filter_text.trim(),
         order.canonical(),
     ]);
     let after = if req.page_token.is_empty() {
@@ -180,10 +293,10 @@ pub fn list(app: &App, caller: &Caller, req: ListRequest) -> ApiResult<ListRespo
             Some(last) if more => paging::encode(&fp, &last.email),
             _ => String::new(),
         };
-        return Ok(ListResponse {
+        return Ok(Listed::Page(ListResponse {
             invitations,
             next_page_token,
-        });
+        }));
     }
     let key = |inv: &UserInvitation| match order.key {
         OrderKey::Email => inv.email.clone(),
@@ -194,7 +307,7 @@ pub fn list(app: &App, caller: &Caller, req: ListRequest) -> ApiResult<ListRespo
             inv.email
         ),
     };
-    let mut items: Vec<(String, UserInvitation)> = st
+    let items: Vec<(String, UserInvitation)> = st
         .world
         .google
         .invitations_of(&customer)
@@ -202,35 +315,20 @@ pub fn list(app: &App, caller: &Caller, req: ListRequest) -> ApiResult<ListRespo
         .filter(|i| filter.matches(i.state))
         .map(|i| (key(&i), i))
         .collect();
-    drop(st);
-    items.sort_by(|a, b| a.0.cmp(&b.0));
-    if order.descending {
-        items.reverse();
-    }
-    let start = match &after {
-        None => 0,
-        Some(k) => items
-            .iter()
-            .position(|(ik, _)| if order.descending { ik < k } else { ik > k })
-            .unwrap_or(items.len()),
-    };
-    let end = (start + size).min(items.len());
-    let next_page_token = if end < items.len() && end > start {
-        paging::encode(&fp, &items[end - 1].0)
-    } else {
-        String::new()
-    };
-    Ok(ListResponse {
-        invitations: items.drain(start..end).map(|(_, i)| i).collect(),
-        next_page_token,
+    Ok(Listed::ToSort {
+        items,
+        descending: order.descending,
+        after,
+        size,
+        fingerprint: fp,
     })
 }
 
-pub fn get(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResult<UserInvitation> {
-    let st = app.lock();
-    let customer = resolve_customer(app, &st, caller, customer)?;
-    let email = check_email(email)?;
-    st.world
+pub fn get(ctx: &mut Ctx<'_>, key: InvitationKey) -> ApiResult<UserInvitation> {
+    let customer = resolve_customer(ctx, key.customer)?;
+    let email = key.email?.into_string();
+    ctx.st
+        .world
         .google
         .invitation(&customer, &email)
         .ok_or_else(|| invitation_not_found(&customer, &email))
@@ -238,16 +336,10 @@ pub fn get(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResult
 
 /// True only for an unmanaged consumer account in one of the customer's verified domains that has not accepted;
 /// any other valid address is simply not invitable (not an error).
-pub fn is_invitable_user(
-    app: &App,
-    caller: &Caller,
-    customer: &str,
-    email: &str,
-) -> ApiResult<bool> {
-    let st = app.lock();
-    let customer = resolve_customer(app, &st, caller, customer)?;
-    let email = check_email(email)?;
-    let g = &st.world.google;
+pub fn is_invitable_user(ctx: &mut Ctx<'_>, key: InvitationKey) -> ApiResult<bool> {
+    let customer = resolve_customer(ctx, key.customer)?;
+    let email = key.email?.into_string();
+    let g = &ctx.st.world.google;
     let accepted = g
         .invitations
         .get(&(customer.clone(), email.clone()))
@@ -288,11 +380,10 @@ fn done_operation(
 
 /// Sends (or re-sends) the invitation: NOT_YET_SENT, INVITED or DECLINED → INVITED, `mailsSentCount` + 1, and the
 /// mail is recorded. ACCEPTED → FAILED_PRECONDITION.
-pub fn send(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResult<Operation> {
-    let now = app.clock.now();
-    let mut st = app.lock();
-    let customer = resolve_customer(app, &st, caller, customer)?;
-    let email = check_email(email)?;
+pub fn send(ctx: &mut Ctx<'_>, key: InvitationKey) -> ApiResult<Operation> {
+    let customer = resolve_customer(ctx, key.customer)?;
+    let email = key.email?.into_string();
+    let (st, now) = (&mut *ctx.st, ctx.now);
     let mut inv = st
         .world
         .google
@@ -321,15 +412,14 @@ pub fn send(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResul
         g.invitation_mail.drop_front(excess);
     }
     g.invitations.insert((customer, email), inv.clone());
-    Ok(done_operation(&mut st, SEND_KIND, &inv, now))
+    Ok(done_operation(st, SEND_KIND, &inv, now))
 }
 
 /// Cancels a sent invitation: INVITED → NOT_YET_SENT (guess: the count of mails sent stays).
-pub fn cancel(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiResult<Operation> {
-    let now = app.clock.now();
-    let mut st = app.lock();
-    let customer = resolve_customer(app, &st, caller, customer)?;
-    let email = check_email(email)?;
+pub fn cancel(ctx: &mut Ctx<'_>, key: InvitationKey) -> ApiResult<Operation> {
+    let customer = resolve_customer(ctx, key.customer)?;
+    let email = key.email?.into_string();
+    let (st, now) = (&mut *ctx.st, ctx.now);
     let mut inv = st
         .world
         .google
@@ -344,29 +434,50 @@ pub fn cancel(app: &App, caller: &Caller, customer: &str, email: &str) -> ApiRes
         .google
         .invitations
         .insert((customer, email), inv.clone());
-    Ok(done_operation(&mut st, CANCEL_KIND, &inv, now))
+    Ok(done_operation(st, CANCEL_KIND, &inv, now))
 }
 
 // ---------- what end users do (control plane) ----------
 
 /// The user accepts (→ ACCEPTED, the account becomes managed) or declines (→ DECLINED) a sent invitation. Only from
 /// INVITED. `my_customer` means the permissive default customer (the control plane has no caller).
-pub fn respond(app: &App, customer: &str, email: &str, accept: bool) -> ApiResult<UserInvitation> {
-    let customer = if customer == MY_CUSTOMER {
-        PERMISSIVE_MY_CUSTOMER
-    } else {
-        customer
-    };
-    if !valid_customer_id(customer) {
-        return Err(ApiError::invalid_field(
-            "customer",
-            format!("`{customer}` is not a Cloud Identity customer id"),
-        ));
+pub struct Respond {
+    customer: String,
+    email: Email,
+    accept: bool,
+}
+
+impl Respond {
+    /// Checks the customer id and the address (before the lock).
+    pub fn parse(customer: &str, email: &str, accept: bool) -> ApiResult<Respond> {
+        let customer = if customer == MY_CUSTOMER {
+            PERMISSIVE_MY_CUSTOMER
+        } else {
+            customer
+        };
+        if !valid_customer_id(customer) {
+            return Err(ApiError::invalid_field(
+                "customer",
+                format!("`{customer}` is not a Cloud Identity customer id"),
+            ));
+        }
+        Ok(Respond {
+            customer: customer.to_string(),
+            email: check_email(email.to_string())?,
+            accept,
+        })
     }
-    let email = check_email(email)?;
-    let now = app.clock.now();
-    let mut st = app.lock();
-    let g = &mut st.world.google;
+}
+
+pub fn respond(ctx: &mut Ctx<'_>, req: Respond) -> ApiResult<UserInvitation> {
+    let Respond {
+        customer,
+        email,
+        accept,
+    } = req;
+    let (customer, email) = (customer.as_str(), email.into_string());
+    let now = ctx.now;
+    let g = &mut ctx.st.world.google;
     let mut inv = g
         .invitation(customer, &email)
         .ok_or_else(|| invitation_not_found(customer, &email))?;
@@ -390,20 +501,12 @@ pub fn respond(app: &App, customer: &str, email: &str, accept: bool) -> ApiResul
 
 /// Adds an unmanaged (or managed) consumer account. ALREADY_EXISTS if the address is taken.
 pub fn create_consumer_account(
-    app: &App,
-    email: &str,
-    managed: bool,
+    ctx: &mut Ctx<'_>,
+    (email, managed): (Email, bool),
 ) -> ApiResult<ConsumerAccount> {
-    if !valid_email(email) {
-        return Err(ApiError::invalid_field(
-            "email",
-            format!("`{email}` is not a valid email address"),
-        ));
-    }
-    let email = email.to_ascii_lowercase();
-    let now = app.clock.now();
-    let mut st = app.lock();
-    let g = &mut st.world.google;
+    let email = email.to_lowercase().into_string();
+    let now = ctx.now;
+    let g = &mut ctx.st.world.google;
     if g.consumer_accounts.contains_key(&email) {
         return Err(
             ApiError::already_exists(format!("consumer account `{email}` already exists"))
@@ -420,8 +523,8 @@ pub fn create_consumer_account(
 }
 
 /// Every invitation mail that would have been sent, oldest first.
-pub fn mail(app: &App) -> Vec<InvitationMail> {
-    app.lock().world.google.invitation_mail.to_vec()
+pub fn mail(ctx: &mut Ctx<'_>, (): ()) -> ApiResult<Vec<InvitationMail>> {
+    Ok(ctx.st.world.google.invitation_mail.to_vec())
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::proto::google::cloud::channel::v1 as pb;
+use crate::providers::Ctx;
+use crate::providers::ctx::After;
 use crate::providers::google::channel::catalog::{check_billing_account, customer, offer_admits};
 use crate::providers::google::channel::service::authorize;
-use crate::request::Caller;
 use crate::world::actions::orders::{OrderAction, change_entry, state_of};
 use crate::world::ops::Operation;
 use crate::world::orders::{self as world_orders, EntitlementRecord};
@@ -22,23 +22,12 @@ use super::entitlement::{
     apply_plan, bad, check_purchase_order_id, check_renewal, payment_plan, sku_of,
     stored_parameters,
 };
-use super::lookup::{find_offer, parse_entitlement, visible_entitlement};
+use super::lookup::OfEntitlement;
+use super::lookup::{find_offer, visible_entitlement};
 use super::operations::{
     CHANGE_OFFER_KIND, CHANGE_PARAMETERS_KIND, CHANGE_RENEWAL_KIND, START_PAID_KIND, earlier,
     finish_start, start_operation_unscheduled,
 };
-
-/// The entitlement a change names, checked: the caller's, visible, and not already being changed.
-pub(super) fn changeable(
-    app: &App,
-    st: &State,
-    caller: &Caller,
-    name: &str,
-) -> ApiResult<(String, String)> {
-    let (customer_name, account) = parse_entitlement(name, "name")?;
-    authorize(app, st, caller, &account)?;
-    Ok((customer_name, account))
-}
 
 pub(super) fn current(st: &State, name: &str, customer_name: &str) -> ApiResult<EntitlementRecord> {
     customer(st, customer_name)?;
@@ -78,7 +67,7 @@ pub(super) fn require_active(e: &pb::Entitlement) -> ApiResult<()> {
 /// Starts a change operation: marks the entitlement pending and schedules what it will become.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn start_change(
-    app: &App,
+    after_unlock: &mut After,
     st: &mut State,
     request_id: &str,
     kind: &str,
@@ -99,16 +88,20 @@ pub(super) fn start_change(
     if let Some(r) = st.world.google.orders.entitlements.get_mut(&name) {
         r.pending_operation = Some(op.name.clone());
     }
-    finish_start(app, st, op)
+    finish_start(after_unlock, st, op, now)
 }
 
 pub fn change_parameters(
-    app: &App,
-    caller: &Caller,
-    req: pb::ChangeParametersRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::ChangeParametersRequest>,
 ) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &mut *ctx.st;
     if req.parameters.is_empty() {
         return Err(bad(
             "parameters",
@@ -116,11 +109,11 @@ pub fn change_parameters(
         ));
     }
     check_purchase_order_id(&req.purchase_order_id, "purchaseOrderId")?;
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, CHANGE_PARAMETERS_KIND, &account, &req.request_id)? {
+    let now = ctx.now;
+    if let Some(op) = earlier(st, CHANGE_PARAMETERS_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
-    let r = current(&st, &req.name, &customer_name)?;
+    let r = current(st, &req.name, &customer_name)?;
     require_active(&r.entitlement)?;
     let offer = st
         .world
@@ -168,8 +161,8 @@ pub fn change_parameters(
     }
     let change = change_entry(&after, change_type, None, now);
     start_change(
-        app,
-        &mut st,
+        &mut ctx.after,
+        st,
         &req.request_id,
         CHANGE_PARAMETERS_KIND,
         OperationType::ChangeParameters,
@@ -181,21 +174,25 @@ pub fn change_parameters(
 }
 
 pub fn change_renewal_settings(
-    app: &App,
-    caller: &Caller,
-    req: pb::ChangeRenewalSettingsRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::ChangeRenewalSettingsRequest>,
 ) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &mut *ctx.st;
     let renewal = req
         .renewal_settings
         .ok_or_else(|| bad("renewalSettings", "is required".into()))?;
     check_renewal(&renewal, "renewalSettings")?;
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, CHANGE_RENEWAL_KIND, &account, &req.request_id)? {
+    let now = ctx.now;
+    if let Some(op) = earlier(st, CHANGE_RENEWAL_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
-    let r = current(&st, &req.name, &customer_name)?;
+    let r = current(st, &req.name, &customer_name)?;
     let Some(mut commitment) = r.entitlement.commitment_settings else {
         return Err(ApiError::failed_precondition(format!(
             "entitlement `{}` is not on a commitment plan; renewal settings apply to commitment plans only",
@@ -213,8 +210,8 @@ pub fn change_renewal_settings(
     after.commitment_settings = Some(commitment);
     let change = change_entry(&after, ChangeType::RenewalSettingChanged, None, now);
     start_change(
-        app,
-        &mut st,
+        &mut ctx.after,
+        st,
         &req.request_id,
         CHANGE_RENEWAL_KIND,
         OperationType::ChangeRenewalSettings,
@@ -226,20 +223,24 @@ pub fn change_renewal_settings(
 }
 
 pub fn change_offer(
-    app: &App,
-    caller: &Caller,
-    req: pb::ChangeOfferRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::ChangeOfferRequest>,
 ) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &mut *ctx.st;
     check_purchase_order_id(&req.purchase_order_id, "purchaseOrderId")?;
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, CHANGE_OFFER_KIND, &account, &req.request_id)? {
+    let now = ctx.now;
+    if let Some(op) = earlier(st, CHANGE_OFFER_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
-    let r = current(&st, &req.name, &customer_name)?;
+    let r = current(st, &req.name, &customer_name)?;
     require_active(&r.entitlement)?;
-    let offer = find_offer(&st, &req.offer, &account, "offer")?;
+    let offer = find_offer(st, &req.offer, &account, "offer")?;
     if offer.name == r.entitlement.offer {
         return Err(bad(
             "offer",
@@ -262,7 +263,7 @@ pub fn change_offer(
     }
     {
         let g = &st.world.google;
-        let c = customer(&st, &customer_name)?;
+        let c = customer(st, &customer_name)?;
         let ci = c
             .cloud_identity_id
             .as_ref()
@@ -318,8 +319,8 @@ pub fn change_offer(
     };
     let change = change_entry(&after, change_type, None, now);
     start_change(
-        app,
-        &mut st,
+        &mut ctx.after,
+        st,
         &req.request_id,
         CHANGE_OFFER_KIND,
         OperationType::ChangeOffer,
@@ -331,17 +332,21 @@ pub fn change_offer(
 }
 
 pub fn start_paid_service(
-    app: &App,
-    caller: &Caller,
-    req: pb::StartPaidServiceRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::StartPaidServiceRequest>,
 ) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, START_PAID_KIND, &account, &req.request_id)? {
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &mut *ctx.st;
+    let now = ctx.now;
+    if let Some(op) = earlier(st, START_PAID_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
-    let r = current(&st, &req.name, &customer_name)?;
+    let r = current(st, &req.name, &customer_name)?;
     if !r
         .entitlement
         .trial_settings
@@ -380,8 +385,8 @@ pub fn start_paid_service(
     });
     let change = change_entry(&after, ChangeType::PaidSubscriptionStarted, None, now);
     start_change(
-        app,
-        &mut st,
+        &mut ctx.after,
+        st,
         &req.request_id,
         START_PAID_KIND,
         OperationType::StartPaidService,

@@ -1,11 +1,11 @@
 //! createEntitlement: what a customer must have (a Cloud Identity) and may buy, then the operation.
 
-use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::channel::catalog::{self, customer, direct_customer, offer_admits};
+use crate::providers::Ctx;
+use crate::providers::google::channel::catalog::{self, customer, offer_admits};
 use crate::providers::google::channel::service::{self, authorize};
-use crate::request::Caller;
+use crate::providers::google::names::Under;
 use crate::world::actions::orders::OrderAction;
 use crate::world::ops::Operation;
 use crate::world::orders::{self as world_orders, EntitlementRecord, Source};
@@ -88,25 +88,24 @@ fn check_can_buy(st: &State, customer_name: &str, offer: &pb::Offer, field: &str
 }
 
 pub fn create_entitlement(
-    app: &App,
-    caller: &Caller,
-    req: pb::CreateEntitlementRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::CreateEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let parent = direct_customer(&req.parent, "parent")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &mut *ctx.st;
     let input = req
         .entitlement
         .ok_or_else(|| bad("entitlement", "is required".to_string()))?;
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, CREATE_KIND, &parent.account, &req.request_id)? {
+    let now = ctx.now;
+    if let Some(op) = earlier(st, CREATE_KIND, &parent.account, &req.request_id)? {
         return Ok(op);
     }
-    customer_with_identity(&st, &req.parent)?;
-    let offer = find_offer(&st, &input.offer, &parent.account, "entitlement.offer")?;
-    check_can_buy(&st, &req.parent, &offer, "entitlement.offer")?;
+    customer_with_identity(st, &req.parent)?;
+    let offer = find_offer(st, &input.offer, &parent.account, "entitlement.offer")?;
+    check_can_buy(st, &req.parent, &offer, "entitlement.offer")?;
     let e = new_entitlement(
-        &mut st,
+        st,
         &req.parent,
         &parent.account,
         &offer,
@@ -119,7 +118,7 @@ pub fn create_entitlement(
         entitlement: name.clone(),
     };
     let (op, _) = start_operation_unscheduled(
-        &mut st,
+        st,
         &req.request_id,
         CREATE_KIND,
         OperationType::CreateEntitlement,
@@ -136,5 +135,5 @@ pub fn create_entitlement(
             changes: Vec::new(),
         },
     );
-    finish_start(app, &mut st, op)
+    finish_start(&mut ctx.after, st, op, now)
 }

@@ -1,9 +1,8 @@
 //! An entitlement's state: suspend, activate (lifting a reseller's suspension) and cancel.
 
-use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::request::Caller;
+use crate::providers::Ctx;
 use crate::world::actions::orders::{OrderAction, change_entry, state_of};
 use crate::world::ops::Operation;
 
@@ -11,23 +10,29 @@ use pb::entitlement::{ProvisioningState, SuspensionReason};
 use pb::entitlement_change::{ActivationReason, ChangeReason, ChangeType};
 use pb::operation_metadata::OperationType;
 
-use super::changes::{changeable, current, require_active, start_change};
+use super::changes::{current, require_active, start_change};
+use super::lookup::OfEntitlement;
 use super::operations::{
     ACTIVATE_KIND, CANCEL_KIND, SUSPEND_KIND, earlier, finish_start, start_operation_unscheduled,
 };
+use crate::providers::google::channel::service::authorize;
 
 pub fn suspend_entitlement(
-    app: &App,
-    caller: &Caller,
-    req: pb::SuspendEntitlementRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::SuspendEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, SUSPEND_KIND, &account, &req.request_id)? {
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &mut *ctx.st;
+    let now = ctx.now;
+    if let Some(op) = earlier(st, SUSPEND_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
-    let r = current(&st, &req.name, &customer_name)?;
+    let r = current(st, &req.name, &customer_name)?;
     require_active(&r.entitlement)?;
     let mut after = r.entitlement.clone();
     after.provisioning_state = ProvisioningState::Suspended as i32;
@@ -41,8 +46,8 @@ pub fn suspend_entitlement(
         now,
     );
     start_change(
-        app,
-        &mut st,
+        &mut ctx.after,
+        st,
         &req.request_id,
         SUSPEND_KIND,
         OperationType::SuspendEntitlement,
@@ -54,17 +59,21 @@ pub fn suspend_entitlement(
 }
 
 pub fn activate_entitlement(
-    app: &App,
-    caller: &Caller,
-    req: pb::ActivateEntitlementRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::ActivateEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, ACTIVATE_KIND, &account, &req.request_id)? {
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &mut *ctx.st;
+    let now = ctx.now;
+    if let Some(op) = earlier(st, ACTIVATE_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
-    let r = current(&st, &req.name, &customer_name)?;
+    let r = current(st, &req.name, &customer_name)?;
     if state_of(&r.entitlement) != ProvisioningState::Suspended {
         return Err(ApiError::failed_precondition(format!(
             "entitlement `{}` is not suspended",
@@ -105,8 +114,8 @@ pub fn activate_entitlement(
         now,
     );
     start_change(
-        app,
-        &mut st,
+        &mut ctx.after,
+        st,
         &req.request_id,
         ACTIVATE_KIND,
         OperationType::ActivateEntitlement,
@@ -118,24 +127,28 @@ pub fn activate_entitlement(
 }
 
 pub fn cancel_entitlement(
-    app: &App,
-    caller: &Caller,
-    req: pb::CancelEntitlementRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::CancelEntitlementRequest>,
 ) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let (customer_name, account) = changeable(app, &st, caller, &req.name)?;
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, CANCEL_KIND, &account, &req.request_id)? {
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &mut *ctx.st;
+    let now = ctx.now;
+    if let Some(op) = earlier(st, CANCEL_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
-    current(&st, &req.name, &customer_name)?;
+    current(st, &req.name, &customer_name)?;
     // guess: the reference allows cancelling Workspace add-ons and Google Cloud entitlements only
     // (DELETION_TYPE_NOT_ALLOWED otherwise); provmock lets any entitlement be cancelled, so an order flow can end.
     let action = OrderAction::Cancel {
         entitlement: req.name.clone(),
     };
     let (op, ()) = start_operation_unscheduled(
-        &mut st,
+        st,
         &req.request_id,
         CANCEL_KIND,
         OperationType::CancelEntitlement,
@@ -146,5 +159,5 @@ pub fn cancel_entitlement(
     if let Some(r) = st.world.google.orders.entitlements.get_mut(&req.name) {
         r.pending_operation = Some(op.name.clone());
     }
-    finish_start(app, &mut st, op)
+    finish_start(&mut ctx.after, st, op, now)
 }

@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult, shown};
 use crate::proto::google::cloud::channel::v1 as pb;
 use crate::providers::google::channel::catalog::direct_customer;
+use crate::providers::google::names::under;
 use crate::world::messages::entitlement_not_found;
 use crate::world::orders::{self as world_orders, EntitlementRecord};
 use crate::world::state::State;
@@ -82,4 +83,43 @@ pub(super) fn find_offer(
             ApiError::not_found(format!("offer `{}` not found", shown(offer)))
                 .with_reason("OFFER_NOT_FOUND")
         })
+}
+
+/// A request naming one entitlement, its name parsed at the edge (outside the lock): the customer it belongs to
+/// and the reseller account the caller must act for.
+pub struct OfEntitlement<R> {
+    pub customer: String,
+    pub account: String,
+    pub req: R,
+}
+
+/// `TryFrom` the request for [`OfEntitlement`], by the field naming the entitlement.
+macro_rules! parsed_at_edge {
+    (OfEntitlement, $field:ident, $name:literal: $($t:ty),+) => {$(
+        impl TryFrom<$t> for OfEntitlement<$t> {
+            type Error = ApiError;
+            fn try_from(req: $t) -> ApiResult<Self> {
+                let (customer, account) = parse_entitlement(&req.$field, $name)?;
+                Ok(OfEntitlement { customer, account, req })
+            }
+        }
+    )+};
+}
+
+parsed_at_edge!(OfEntitlement, name, "name":
+    pb::GetEntitlementRequest,
+    pb::ChangeParametersRequest,
+    pb::ChangeRenewalSettingsRequest,
+    pb::ChangeOfferRequest,
+    pb::StartPaidServiceRequest,
+    pb::SuspendEntitlementRequest,
+    pb::ActivateEntitlementRequest,
+    pb::CancelEntitlementRequest
+);
+parsed_at_edge!(OfEntitlement, parent, "parent": pb::ListEntitlementChangesRequest);
+under! {
+    pb::ListEntitlementsRequest => |r| direct_customer(&r.parent, "parent");
+    pb::CreateEntitlementRequest => |r| direct_customer(&r.parent, "parent");
+    pb::TransferEntitlementsRequest => |r| direct_customer(&r.parent, "parent");
+    pb::TransferEntitlementsToGoogleRequest => |r| direct_customer(&r.parent, "parent");
 }

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::App;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
+use crate::providers::ctx::After;
 use crate::world::actions::Action;
 use crate::world::actions::orders::OrderAction;
 use crate::world::ops::Operation;
@@ -104,8 +104,13 @@ pub(super) fn start_operation_unscheduled(
 }
 
 /// Schedules a built operation (finishing it at once under `immediate`) and returns it as stored.
-pub(super) fn finish_start(app: &App, st: &mut State, op: Operation) -> ApiResult<Operation> {
+pub(super) fn finish_start(
+    after: &mut After,
+    st: &mut State,
+    op: Operation,
+    now: DateTime<Utc>,
+) -> ApiResult<Operation> {
     let name = op.name.clone();
-    app.schedule(st, op);
+    after.schedule(st, op, now);
     stored_operation(st, &name)
 }

@@ -2,38 +2,41 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::App;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::channel::catalog::{self, customer, direct_customer};
+use crate::providers::Ctx;
+use crate::providers::google::channel::catalog::{self, customer};
 use crate::providers::google::channel::service::authorize;
-use crate::request::Caller;
+use crate::providers::google::names::Under;
 
 use pb::entitlement_change::ChangeType;
 
-use super::lookup::{parse_entitlement, visible_entitlement};
+use super::lookup::OfEntitlement;
+use super::lookup::visible_entitlement;
 
 pub fn get_entitlement(
-    app: &App,
-    caller: &Caller,
-    req: pb::GetEntitlementRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::GetEntitlementRequest>,
 ) -> ApiResult<pb::Entitlement> {
-    let (customer_name, account) = parse_entitlement(&req.name, "name")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &account)?;
-    customer(&st, &customer_name)?;
-    visible_entitlement(&st, &req.name, &customer_name).map(|r| r.entitlement.clone())
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &*ctx.st;
+    customer(st, &customer_name)?;
+    visible_entitlement(st, &req.name, &customer_name).map(|r| r.entitlement.clone())
 }
 
 pub fn list_entitlements(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListEntitlementsRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::ListEntitlementsRequest>,
 ) -> ApiResult<pb::ListEntitlementsResponse> {
-    let parent = direct_customer(&req.parent, "parent")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 50, 100, "pageSize")?;
     let fp = paging::fingerprint(&["entitlements", &req.parent]);
     let prefix = format!("{}/entitlements/", req.parent);
@@ -42,7 +45,7 @@ pub fn list_entitlements(
     } else {
         paging::decode(&req.page_token, &fp, "pageToken")?
     };
-    customer(&st, &req.parent)?;
+    customer(st, &req.parent)?;
     let items = paging::after(&st.world.google.orders.entitlements, start)
         .take_while(|(k, _)| k.starts_with(&prefix));
     let (entitlements, next_page_token) = paging::take_page(
@@ -126,18 +129,21 @@ fn parse_change_filter(filter: &str) -> ApiResult<Vec<ChangeTerm>> {
 }
 
 pub fn list_entitlement_changes(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListEntitlementChangesRequest,
+    ctx: &mut Ctx<'_>,
+    req: OfEntitlement<pb::ListEntitlementChangesRequest>,
 ) -> ApiResult<pb::ListEntitlementChangesResponse> {
-    let (customer_name, account) = parse_entitlement(&req.parent, "parent")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &account)?;
+    let OfEntitlement {
+        customer: customer_name,
+        account,
+        req,
+    } = req;
+    authorize(ctx, &account)?;
+    let st = &*ctx.st;
     let size = paging::page_size(i64::from(req.page_size), 10, 50, "pageSize")?;
     let terms = parse_change_filter(&req.filter)?;
     let fp = paging::fingerprint(&["entitlementChanges", &req.parent, &req.filter]);
-    customer(&st, &customer_name)?;
-    let r = visible_entitlement(&st, &req.parent, &customer_name)?;
+    customer(st, &customer_name)?;
+    let r = visible_entitlement(st, &req.parent, &customer_name)?;
     let keep = |c: &pb::EntitlementChange| {
         terms.iter().all(|t| match t {
             ChangeTerm::Type(n) => c.change_type == *n,

@@ -1,14 +1,14 @@
 //! transferEntitlements (bringing SKUs a Cloud Identity holds elsewhere to this reseller) and
 //! transferEntitlementsToGoogle (handing entitlements back to Google).
 
-use crate::app::App;
 use crate::error::{ApiError, ApiResult, shown};
 use crate::proto::google::cloud::channel::v1 as pb;
+use crate::providers::Ctx;
 use crate::providers::google::channel::catalog::{
-    self, check_transfer_token, customer, direct_customer, offer_admits,
+    self, check_transfer_token, customer, offer_admits,
 };
 use crate::providers::google::channel::service::authorize;
-use crate::request::Caller;
+use crate::providers::google::names::Under;
 use crate::world::actions::orders::OrderAction;
 use crate::world::ops::Operation;
 use crate::world::orders::{EntitlementRecord, Source};
@@ -24,13 +24,12 @@ use super::operations::{
 };
 
 pub fn transfer_entitlements(
-    app: &App,
-    caller: &Caller,
-    req: pb::TransferEntitlementsRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::TransferEntitlementsRequest>,
 ) -> ApiResult<Operation> {
-    let parent = direct_customer(&req.parent, "parent")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &mut *ctx.st;
     if req.entitlements.is_empty() {
         return Err(bad(
             "entitlements",
@@ -38,11 +37,11 @@ pub fn transfer_entitlements(
         ));
     }
     let account = parent.account.clone();
-    let now = app.clock.now();
-    if let Some(op) = earlier(&st, TRANSFER_KIND, &account, &req.request_id)? {
+    let now = ctx.now;
+    if let Some(op) = earlier(st, TRANSFER_KIND, &account, &req.request_id)? {
         return Ok(op);
     }
-    let ci_id = customer_with_identity(&st, &req.parent)?;
+    let ci_id = customer_with_identity(st, &req.parent)?;
     let ci = st
         .world
         .google
@@ -57,7 +56,7 @@ pub fn transfer_entitlements(
     let mut skus = Vec::new();
     for (i, input) in req.entitlements.iter().enumerate() {
         let field = format!("entitlements[{i}]");
-        let offer = find_offer(&st, &input.offer, &account, &format!("{field}.offer"))?;
+        let offer = find_offer(st, &input.offer, &account, &format!("{field}.offer"))?;
         let sku = sku_of(&offer);
         if skus.contains(&sku) {
             return Err(bad(
@@ -111,7 +110,7 @@ pub fn transfer_entitlements(
             )));
         }
         {
-            let c = customer(&st, &req.parent)?;
+            let c = customer(st, &req.parent)?;
             offer_admits(&offer, c, Some(&ci)).map_err(|m| {
                 ApiError::failed_precondition(m.clone()).with_precondition(
                     "OFFER_CONSTRAINTS",
@@ -126,7 +125,7 @@ pub fn transfer_entitlements(
     }
     let mut created = Vec::new();
     for (offer, input, field) in &planned {
-        let e = new_entitlement(&mut st, &req.parent, &account, offer, input, field, now)?;
+        let e = new_entitlement(st, &req.parent, &account, offer, input, field, now)?;
         created.push(e);
     }
     let action = OrderAction::Transfer {
@@ -135,7 +134,7 @@ pub fn transfer_entitlements(
         sources: sources.clone(),
     };
     let (op, ()) = start_operation_unscheduled(
-        &mut st,
+        st,
         &req.request_id,
         TRANSFER_KIND,
         OperationType::TransferEntitlements,
@@ -164,33 +163,32 @@ pub fn transfer_entitlements(
     if let Some(ci) = st.world.google.identities.get_mut(&ci_id) {
         ci.authorized_accounts.insert(format!("accounts/{account}"));
     }
-    finish_start(app, &mut st, op)
+    finish_start(&mut ctx.after, st, op, now)
 }
 
 pub fn transfer_entitlements_to_google(
-    app: &App,
-    caller: &Caller,
-    req: pb::TransferEntitlementsToGoogleRequest,
+    ctx: &mut Ctx<'_>,
+    req: Under<pb::TransferEntitlementsToGoogleRequest>,
 ) -> ApiResult<Operation> {
-    let parent = direct_customer(&req.parent, "parent")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let Under { parent, req } = req;
+    authorize(ctx, &parent.account)?;
+    let st = &mut *ctx.st;
     if req.entitlements.is_empty() {
         return Err(bad(
             "entitlements",
             "at least one entitlement is required".into(),
         ));
     }
-    let now = app.clock.now();
+    let now = ctx.now;
     if let Some(op) = earlier(
-        &st,
+        st,
         TRANSFER_TO_GOOGLE_KIND,
         &parent.account,
         &req.request_id,
     )? {
         return Ok(op);
     }
-    customer_with_identity(&st, &req.parent)?;
+    customer_with_identity(st, &req.parent)?;
     let mut names: Vec<String> = Vec::new();
     for (i, e) in req.entitlements.iter().enumerate() {
         let (owner, _) = parse_entitlement(&e.name, &format!("entitlements[{i}].name"))?;
@@ -204,7 +202,7 @@ pub fn transfer_entitlements_to_google(
                 ),
             ));
         }
-        current(&st, &e.name, &req.parent)?;
+        current(st, &e.name, &req.parent)?;
         if names.contains(&e.name) {
             return Err(bad(
                 &format!("entitlements[{i}].name"),
@@ -218,7 +216,7 @@ pub fn transfer_entitlements_to_google(
         entitlements: names.clone(),
     };
     let (op, ()) = start_operation_unscheduled(
-        &mut st,
+        st,
         &req.request_id,
         TRANSFER_TO_GOOGLE_KIND,
         OperationType::TransferEntitlementsToGoogle,
@@ -231,5 +229,5 @@ pub fn transfer_entitlements_to_google(
             r.pending_operation = Some(op.name.clone());
         }
     }
-    finish_start(app, &mut st, op)
+    finish_start(&mut ctx.after, st, op, now)
 }

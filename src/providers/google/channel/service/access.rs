@@ -1,19 +1,17 @@
 //! Who may act for which reseller account (`--auth strict`: the bearer token's principal and its Channel accounts),
 //! and whether a request's parent account or channel partner link exists.
 
-use super::names::Parent;
-use crate::app::App;
-use crate::config::AuthMode;
 use crate::error::{ApiError, ApiResult};
-use crate::request::Caller;
+use crate::providers::Ctx;
+use crate::providers::google::names::Parent;
 use crate::world::state::State;
 
 /// Strict auth: the caller's token must belong to a principal of this reseller account.
-pub(crate) fn authorize(app: &App, st: &State, caller: &Caller, account: &str) -> ApiResult<()> {
-    if app.config.auth != AuthMode::Strict {
+pub(crate) fn authorize(ctx: &Ctx<'_>, account: &str) -> ApiResult<()> {
+    if !ctx.strict() {
         return Ok(());
     }
-    let principal = crate::providers::google::principal(&st.world.google, caller)?;
+    let principal = crate::providers::google::principal(&ctx.st.world.google, ctx.caller)?;
     if principal.channel_accounts.iter().any(|a| a == account) {
         Ok(())
     } else {
@@ -28,15 +26,11 @@ pub(crate) fn authorize(app: &App, st: &State, caller: &Caller, account: &str) -
 /// Strict auth for methods not tied to one account in their path (operations): the reseller accounts the caller
 /// may act for, or `None` (every account) in permissive auth. A principal with no Channel account gets an empty
 /// list, so it sees no operation.
-pub fn accounts_of_caller(
-    app: &App,
-    st: &State,
-    caller: &Caller,
-) -> ApiResult<Option<Vec<String>>> {
-    if app.config.auth != AuthMode::Strict {
+pub fn accounts_of_caller(ctx: &Ctx<'_>) -> ApiResult<Option<Vec<String>>> {
+    if !ctx.strict() {
         return Ok(None);
     }
-    crate::providers::google::principal(&st.world.google, caller)
+    crate::providers::google::principal(&ctx.st.world.google, ctx.caller)
         .map(|p| Some(p.channel_accounts.clone()))
 }
 

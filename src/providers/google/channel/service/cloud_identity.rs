@@ -2,33 +2,45 @@
 //! provisionCloudIdentity (a long-running operation), and checkCloudIdentityAccountsExist.
 
 use super::access::{authorize, check_parent_exists};
-use super::names::{Parent, account_of, parse_customer_name};
-use super::validate::{check_len, email_domain};
-use crate::app::App;
+use super::validate::check_len;
 use crate::error::{ApiError, ApiResult};
 use crate::family::Family;
 use crate::proto::google::cloud::channel::v1 as pb;
+use crate::providers::Ctx;
 use crate::providers::google::Version;
-use crate::request::Caller;
+use crate::providers::google::names::{
+    CustomerName, Domain, Email, Parent, account_of, parse_customer_name,
+};
 use crate::world::actions::Action;
 use crate::world::actions::channel::{ProvisionAction, check_directory_free};
 use crate::world::google::{AdminUser, Customer, CustomerType};
 use crate::world::messages::{customer_not_found, customer_proto};
-use crate::world::names::{valid_domain, valid_email};
+use crate::world::names::valid_email;
 use crate::world::ops::Operation;
 use crate::world::stored;
 
 pub const PROVISION_KIND: &str = "channel.provisionCloudIdentity";
 
-pub fn import_customer(
-    app: &App,
-    caller: &Caller,
-    req: pb::ImportCustomerRequest,
-) -> ApiResult<pb::Customer> {
+/// A parsed `ImportCustomer`: its parent; the rest is checked once the caller is authorized.
+pub struct ImportCustomer {
+    pub parent: Parent,
+    pub req: pb::ImportCustomerRequest,
+}
+
+impl TryFrom<pb::ImportCustomerRequest> for ImportCustomer {
+    type Error = ApiError;
+    fn try_from(req: pb::ImportCustomerRequest) -> ApiResult<ImportCustomer> {
+        Ok(ImportCustomer {
+            parent: Parent::parse(&req.parent, "parent")?,
+            req,
+        })
+    }
+}
+
+pub fn import_customer(ctx: &mut Ctx<'_>, parsed: ImportCustomer) -> ApiResult<pb::Customer> {
     use pb::import_customer_request::CustomerIdentity as Key;
-    let parent = Parent::parse(&req.parent, "parent")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let ImportCustomer { parent, req } = parsed;
+    authorize(ctx, &parent.account)?;
     let key = req.customer_identity.clone().ok_or_else(|| {
         ApiError::invalid_argument(
             "exactly one of `domain`, `cloudIdentityId` or `primaryAdminEmail` must be set",
@@ -61,8 +73,9 @@ pub fn import_customer(
         }
     }
 
-    let now = app.clock.now();
-    check_parent_exists(&st, &parent)?;
+    let now = ctx.now;
+    let st = &mut *ctx.st;
+    check_parent_exists(st, &parent)?;
     let g = &st.world.google;
     let ci = match &key {
         Key::Domain(d) => g.identity_by_domain(d),
@@ -179,23 +192,55 @@ pub fn import_customer(
     Ok(out)
 }
 
-pub fn provision_cloud_identity(
-    app: &App,
-    caller: &Caller,
-    req: pb::ProvisionCloudIdentityRequest,
-) -> ApiResult<Operation> {
-    let parent = parse_customer_name(&req.customer, "customer")?;
-    if parent.link.is_some() {
-        return Err(ApiError::invalid_field(
-            "customer",
-            format!(
-                "`{}`: provisionCloudIdentity takes accounts/{{a}}/customers/{{c}}",
-                req.customer
-            ),
-        ));
+/// A parsed `ProvisionCloudIdentity`: the customer (directly under a reseller account) and, parsed but answered
+/// only once the caller is authorized, the admin user's address.
+pub struct ProvisionCloudIdentity {
+    pub customer: CustomerName,
+    pub user_email: ApiResult<Email>,
+    pub req: pb::ProvisionCloudIdentityRequest,
+}
+
+impl TryFrom<pb::ProvisionCloudIdentityRequest> for ProvisionCloudIdentity {
+    type Error = ApiError;
+    fn try_from(req: pb::ProvisionCloudIdentityRequest) -> ApiResult<ProvisionCloudIdentity> {
+        let customer = CustomerName::parse(req.customer.clone(), "customer")?;
+        if customer.parent().link.is_some() {
+            return Err(ApiError::invalid_field(
+                "customer",
+                format!(
+                    "`{}`: provisionCloudIdentity takes accounts/{{a}}/customers/{{c}}",
+                    req.customer
+                ),
+            ));
+        }
+        let user_email = match &req.user {
+            Some(u) if u.email.is_empty() => {
+                Err(ApiError::invalid_field("user.email", "is required"))
+            }
+            Some(u) => Email::parse(u.email.clone(), "user.email"),
+            None => Err(ApiError::invalid_field(
+                "user",
+                "the admin user is required",
+            )),
+        };
+        Ok(ProvisionCloudIdentity {
+            customer,
+            user_email,
+            req,
+        })
     }
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+}
+
+pub fn provision_cloud_identity(
+    ctx: &mut Ctx<'_>,
+    parsed: ProvisionCloudIdentity,
+) -> ApiResult<Operation> {
+    let ProvisionCloudIdentity {
+        customer: customer_name,
+        user_email,
+        req,
+    } = parsed;
+    authorize(ctx, customer_name.account())?;
     let info = req.cloud_identity_info.clone().unwrap_or_default();
     let customer_type = match pb::cloud_identity_info::CustomerType::try_from(info.customer_type) {
         // guess: an unspecified type provisions a DOMAIN customer, the common case.
@@ -209,19 +254,8 @@ pub fn provision_cloud_identity(
             ));
         }
     };
-    let user = req
-        .user
-        .clone()
-        .ok_or_else(|| ApiError::invalid_field("user", "the admin user is required"))?;
-    if user.email.is_empty() {
-        return Err(ApiError::invalid_field("user.email", "is required"));
-    }
-    if !valid_email(&user.email) {
-        return Err(ApiError::invalid_field(
-            "user.email",
-            format!("`{}` is not a valid email address", user.email),
-        ));
-    }
+    let user_email = user_email?;
+    let user = req.user.clone().unwrap_or_default();
     for (field, v) in [
         ("user.givenName", &user.given_name),
         ("user.familyName", &user.family_name),
@@ -235,14 +269,15 @@ pub fn provision_cloud_identity(
         ));
     }
 
-    let now = app.clock.now();
+    let now = ctx.now;
+    let st = &mut *ctx.st;
     let customer = st
         .world
         .google
         .customers
-        .get(&req.customer)
+        .get(customer_name.as_str())
         .cloned()
-        .ok_or_else(|| customer_not_found(&req.customer))?;
+        .ok_or_else(|| customer_not_found(customer_name.as_str()))?;
     if let Some(ci) = &customer.cloud_identity_id {
         return Err(ApiError::already_exists(format!(
             "customer `{}` already has Cloud Identity `{ci}`",
@@ -258,7 +293,7 @@ pub fn provision_cloud_identity(
     }
     // guess: a DOMAIN customer's admin must be in the customer's domain.
     if customer_type == CustomerType::Domain
-        && !email_domain(&user.email).eq_ignore_ascii_case(&customer.domain)
+        && !user_email.domain().eq_ignore_ascii_case(&customer.domain)
     {
         return Err(ApiError::invalid_field(
             "user.email",
@@ -302,7 +337,7 @@ pub fn provision_cloud_identity(
     if let Some(c) = st.world.google.customers.get_mut(&customer.name) {
         c.provisioning_operation = Some(name.clone());
     }
-    app.schedule(&mut st, op);
+    ctx.after.schedule(st, op, now);
     st.ops
         .ops
         .get(&name)
@@ -310,45 +345,58 @@ pub fn provision_cloud_identity(
         .ok_or_else(|| ApiError::internal(format!("operation `{name}` vanished")))
 }
 
+/// A parsed `CheckCloudIdentityAccountsExist`: the parent (a reseller account), the API version it came in on
+/// (v1alpha1 answers NOT_FOUND for no account), and the domain and admin address, whose errors are answered once
+/// the caller is authorized.
+pub struct CheckAccounts {
+    pub parent: Parent,
+    pub version: Version,
+    pub domain: ApiResult<Domain>,
+    pub primary_admin_email: ApiResult<Option<Email>>,
+}
+
+impl TryFrom<(pb::CheckCloudIdentityAccountsExistRequest, Version)> for CheckAccounts {
+    type Error = ApiError;
+    fn try_from(
+        (req, version): (pb::CheckCloudIdentityAccountsExistRequest, Version),
+    ) -> ApiResult<CheckAccounts> {
+        let parent = Parent::parse(&req.parent, "parent")?;
+        if parent.link.is_some() {
+            return Err(ApiError::invalid_field(
+                "parent",
+                format!("`{}` must be accounts/{{account}}", req.parent),
+            ));
+        }
+        Ok(CheckAccounts {
+            parent,
+            version,
+            domain: Domain::parse(req.domain, "domain"),
+            primary_admin_email: Email::parse_optional(
+                req.primary_admin_email,
+                "primaryAdminEmail",
+            ),
+        })
+    }
+}
+
 pub fn check_cloud_identity_accounts_exist(
-    app: &App,
-    caller: &Caller,
-    version: Version,
-    req: pb::CheckCloudIdentityAccountsExistRequest,
+    ctx: &mut Ctx<'_>,
+    req: CheckAccounts,
 ) -> ApiResult<pb::CheckCloudIdentityAccountsExistResponse> {
-    let parent = Parent::parse(&req.parent, "parent")?;
-    if parent.link.is_some() {
-        return Err(ApiError::invalid_field(
-            "parent",
-            format!("`{}` must be accounts/{{account}}", req.parent),
-        ));
-    }
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
-    if req.domain.is_empty() {
-        return Err(ApiError::invalid_field("domain", "is required"));
-    }
-    if !valid_domain(&req.domain) {
-        return Err(ApiError::invalid_field(
-            "domain",
-            format!("`{}` is not a valid domain name", req.domain),
-        ));
-    }
-    if !req.primary_admin_email.is_empty() && !valid_email(&req.primary_admin_email) {
-        return Err(ApiError::invalid_field(
-            "primaryAdminEmail",
-            format!("`{}` is not a valid email address", req.primary_admin_email),
-        ));
-    }
-    check_parent_exists(&st, &parent)?;
+    let CheckAccounts {
+        parent, version, ..
+    } = req;
+    authorize(ctx, &parent.account)?;
+    let domain = req.domain?;
+    let admin = req.primary_admin_email?;
+    let st = &*ctx.st;
+    check_parent_exists(st, &parent)?;
     let g = &st.world.google;
     let mut accounts = Vec::new();
-    let found = g.identity_by_domain(&req.domain).filter(|ci| {
-        req.primary_admin_email.is_empty()
-            || ci
-                .admin
-                .email
-                .eq_ignore_ascii_case(&req.primary_admin_email)
+    let found = g.identity_by_domain(domain.as_str()).filter(|ci| {
+        admin
+            .as_ref()
+            .is_none_or(|e| ci.admin.email.eq_ignore_ascii_case(e.as_str()))
     });
     if let Some(ci) = found {
         let prefix = format!("accounts/{}/", parent.account);
@@ -377,7 +425,7 @@ pub fn check_cloud_identity_accounts_exist(
     if accounts.is_empty() && version == Version::V1alpha1 {
         return Err(ApiError::not_found(format!(
             "no Cloud Identity account exists for domain `{}`",
-            req.domain
+            domain.as_str()
         ))
         .with_reason("CLOUD_IDENTITY_NOT_FOUND"));
     }

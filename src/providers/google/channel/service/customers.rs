@@ -1,28 +1,51 @@
 //! The customer methods proper: list (with its filter), get, create, patch (with its update mask) and delete.
+//! Each takes its request parsed (`TryFrom` the proto, outside the lock) and a [`Ctx`].
+
+use pbjson_types::FieldMask;
 
 use super::access::{authorize, check_parent_exists};
-use super::names::{Parent, parse_customer_name};
 use super::validate::validate_customer;
-use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::paging;
 use crate::proto::google::cloud::channel::v1 as pb;
-use crate::providers::google::channel::filter::{self, Subject};
-use crate::request::Caller;
+use crate::providers::Ctx;
+use crate::providers::google::channel::filter::{self, Filter, Subject};
+use crate::providers::google::names::{CustomerName, Parent};
 use crate::world::google::Customer;
 use crate::world::messages::{customer_not_found, customer_proto};
 
+/// A parsed `ListCustomers`. The filter is parsed here too, but its error is answered after the caller is
+/// authorized and the page size checked, as it always was.
+pub struct ListCustomers {
+    pub parent: Parent,
+    pub page_size: i32,
+    pub page_token: String,
+    pub filter_text: String,
+    pub filter: ApiResult<Option<Filter>>,
+}
+
+impl TryFrom<pb::ListCustomersRequest> for ListCustomers {
+    type Error = ApiError;
+    fn try_from(req: pb::ListCustomersRequest) -> ApiResult<ListCustomers> {
+        Ok(ListCustomers {
+            parent: Parent::parse(&req.parent, "parent")?,
+            page_size: req.page_size,
+            page_token: req.page_token,
+            filter: filter::parse(&req.filter),
+            filter_text: req.filter,
+        })
+    }
+}
+
 pub fn list_customers(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListCustomersRequest,
+    ctx: &mut Ctx<'_>,
+    req: ListCustomers,
 ) -> ApiResult<pb::ListCustomersResponse> {
-    let parent = Parent::parse(&req.parent, "parent")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+    let parent = req.parent;
+    authorize(ctx, &parent.account)?;
     let size = paging::page_size(i64::from(req.page_size), 10, 50, "pageSize")?;
-    let filter = filter::parse(&req.filter)?;
-    let fp = paging::fingerprint(&[&parent.name(), &req.filter]);
+    let filter = req.filter?;
+    let fp = paging::fingerprint(&[&parent.name(), &req.filter_text]);
     let prefix = format!("{}/", parent.customers());
     let start = if req.page_token.is_empty() {
         prefix.clone()
@@ -30,7 +53,8 @@ pub fn list_customers(
         paging::decode(&req.page_token, &fp, "pageToken")?
     };
 
-    check_parent_exists(&st, &parent)?;
+    let st = &*ctx.st;
+    check_parent_exists(st, &parent)?;
     let g = &st.world.google;
     let in_parent = paging::after(&g.customers, start)
         .take_while(|(name, _)| name.starts_with(&prefix))
@@ -54,37 +78,65 @@ pub fn list_customers(
     })
 }
 
-pub fn get_customer(
-    app: &App,
-    caller: &Caller,
-    req: pb::GetCustomerRequest,
-) -> ApiResult<pb::Customer> {
-    let parent = parse_customer_name(&req.name, "name")?;
-    let st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
-    let c = st
-        .world
-        .google
-        .customers
-        .get(&req.name)
-        .ok_or_else(|| customer_not_found(&req.name))?;
-    Ok(customer_proto(&st.world.google, c))
+/// A parsed `GetCustomer` or `DeleteCustomer`: the customer's name.
+pub struct ByName {
+    pub name: CustomerName,
 }
 
-pub fn create_customer(
-    app: &App,
-    caller: &Caller,
-    req: pb::CreateCustomerRequest,
-) -> ApiResult<pb::Customer> {
-    let parent = Parent::parse(&req.parent, "parent")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+impl TryFrom<pb::GetCustomerRequest> for ByName {
+    type Error = ApiError;
+    fn try_from(req: pb::GetCustomerRequest) -> ApiResult<ByName> {
+        Ok(ByName {
+            name: CustomerName::parse(req.name, "name")?,
+        })
+    }
+}
+
+impl TryFrom<pb::DeleteCustomerRequest> for ByName {
+    type Error = ApiError;
+    fn try_from(req: pb::DeleteCustomerRequest) -> ApiResult<ByName> {
+        Ok(ByName {
+            name: CustomerName::parse(req.name, "name")?,
+        })
+    }
+}
+
+pub fn get_customer(ctx: &mut Ctx<'_>, req: ByName) -> ApiResult<pb::Customer> {
+    authorize(ctx, req.name.account())?;
+    let g = &ctx.st.world.google;
+    let c = g
+        .customers
+        .get(req.name.as_str())
+        .ok_or_else(|| customer_not_found(req.name.as_str()))?;
+    Ok(customer_proto(g, c))
+}
+
+/// A parsed `CreateCustomer`: the customer's data is checked once the caller is authorized.
+pub struct CreateCustomer {
+    pub parent: Parent,
+    pub customer: Option<pb::Customer>,
+}
+
+impl TryFrom<pb::CreateCustomerRequest> for CreateCustomer {
+    type Error = ApiError;
+    fn try_from(req: pb::CreateCustomerRequest) -> ApiResult<CreateCustomer> {
+        Ok(CreateCustomer {
+            parent: Parent::parse(&req.parent, "parent")?,
+            customer: req.customer,
+        })
+    }
+}
+
+pub fn create_customer(ctx: &mut Ctx<'_>, req: CreateCustomer) -> ApiResult<pb::Customer> {
+    let parent = req.parent;
+    authorize(ctx, &parent.account)?;
     let input = req
         .customer
         .ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
     validate_customer(&input)?;
-    let now = app.clock.now();
-    check_parent_exists(&st, &parent)?;
+    let now = ctx.now;
+    let st = &mut *ctx.st;
+    check_parent_exists(st, &parent)?;
     if let Some(existing) = st
         .world
         .google
@@ -118,7 +170,6 @@ pub fn create_customer(
     // A new customer has no Cloud Identity yet, so it renders the same before it is stored; only its name is drawn.
     let mut out = customer_proto(&st.world.google, &customer);
     let customers = parent.customers();
-    let st = &mut *st;
     // guess: customer ids look like `S0` and 12 upper-case letters or digits (`Ids::customer_id`).
     out.name = st
         .world
@@ -147,17 +198,30 @@ const OUTPUT_ONLY: &[&str] = &[
     "cloud_identity_info",
 ];
 
-pub fn update_customer(
-    app: &App,
-    caller: &Caller,
-    req: pb::UpdateCustomerRequest,
-) -> ApiResult<pb::Customer> {
-    let input = req
-        .customer
-        .ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
-    let parent = parse_customer_name(&input.name, "customer.name")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+/// A parsed `UpdateCustomer`: the customer (required) and its name.
+pub struct UpdateCustomer {
+    pub name: CustomerName,
+    pub customer: pb::Customer,
+    pub update_mask: Option<FieldMask>,
+}
+
+impl TryFrom<pb::UpdateCustomerRequest> for UpdateCustomer {
+    type Error = ApiError;
+    fn try_from(req: pb::UpdateCustomerRequest) -> ApiResult<UpdateCustomer> {
+        let customer = req
+            .customer
+            .ok_or_else(|| ApiError::invalid_field("customer", "is required"))?;
+        Ok(UpdateCustomer {
+            name: CustomerName::parse(customer.name.clone(), "customer.name")?,
+            customer,
+            update_mask: req.update_mask,
+        })
+    }
+}
+
+pub fn update_customer(ctx: &mut Ctx<'_>, req: UpdateCustomer) -> ApiResult<pb::Customer> {
+    let input = req.customer;
+    authorize(ctx, req.name.account())?;
     // guess: without an updateMask every updatable field present (non-empty) in the body is updated, so a client
     // that forgets the mask cannot blank fields it did not send.
     let paths: Vec<String> = match &req.update_mask {
@@ -206,7 +270,8 @@ pub fn update_customer(
         }
     }
 
-    let now = app.clock.now();
+    let now = ctx.now;
+    let st = &mut *ctx.st;
     let current = st
         .world
         .google
@@ -330,43 +395,39 @@ fn apply_path(dst: &mut pb::Customer, src: &pb::Customer, path: &str) -> ApiResu
     Ok(())
 }
 
-pub fn delete_customer(
-    app: &App,
-    caller: &Caller,
-    req: pb::DeleteCustomerRequest,
-) -> ApiResult<()> {
-    let parent = parse_customer_name(&req.name, "name")?;
-    let mut st = app.lock();
-    authorize(app, &st, caller, &parent.account)?;
+pub fn delete_customer(ctx: &mut Ctx<'_>, req: ByName) -> ApiResult<()> {
+    authorize(ctx, req.name.account())?;
+    let name = req.name.as_str();
+    let st = &mut *ctx.st;
     let c = st
         .world
         .google
         .customers
-        .get(&req.name)
-        .ok_or_else(|| customer_not_found(&req.name))?;
+        .get(name)
+        .ok_or_else(|| customer_not_found(name))?;
     if let Some(op) = &c.provisioning_operation {
         return Err(ApiError::failed_precondition(format!(
             "customer `{}` cannot be deleted while operation `{op}` provisions its Cloud Identity",
-            req.name
+            name
         ))
         .with_precondition(
             "PROVISIONING",
-            req.name.clone(),
+            name.to_string(),
             "a Cloud Identity is being provisioned",
         ));
     }
-    if let Some((e, _)) = st.world.google.orders.of_customer(&req.name).next() {
+    if let Some((e, _)) = st.world.google.orders.of_customer(name).next() {
         return Err(ApiError::failed_precondition(format!(
             "customer `{}` still has entitlement `{e}`; cancel or transfer its entitlements first",
-            req.name
+            name
         ))
         .with_precondition(
             "ENTITLEMENTS_EXIST",
-            req.name.clone(),
+            name.to_string(),
             "the customer has entitlements",
         ));
     }
-    st.world.google.remove_customer(&req.name);
+    st.world.google.remove_customer(name);
     Ok(())
 }
 
