@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -184,7 +183,7 @@ pub struct LogContents {
 /// The unit in which a crash can leave a write half on disk.
 const PAGE: u64 = 4096;
 /// The most bytes one unsynced write can span (a batch of records; larger records are rare and alone).
-pub const TORN_WINDOW: usize = 1 << 20;
+const TORN_WINDOW: usize = 1 << 20;
 
 pub fn read_log(dir: &Path) -> Result<Option<LogContents>, String> {
     let path = log_path(dir);
@@ -340,16 +339,13 @@ pub fn secrets_bytes(keys: BTreeMap<String, String>) -> Vec<u8> {
 /// per batch on ext4 (see bench/README.md). Readers take zero bytes after the last record as the log's end.
 const PREALLOC: u64 = 8 << 20;
 
-/// The open change log: written by the committer only (its fsyncs may run on the syncer threads, through
-/// [`LogFile::syncer`]).
+/// The open change log: written by the committer only.
 pub struct LogFile {
-    file: Arc<File>,
+    pub file: File,
     pub path: PathBuf,
     /// Bytes known to be on disk (the end of the last fsynced record).
     pub durable: u64,
-    /// The end of what was written: `durable`, plus batches written and not yet fsynced.
-    pub written: u64,
-    /// The file's length: records up to `written`, zero bytes after it.
+    /// The file's length: records up to `durable`, zero bytes after it.
     allocated: u64,
     /// Cleared when extending the file failed (a full disk): records are appended as they come until the next
     /// generation, so the space left still takes records.
@@ -366,56 +362,33 @@ impl LogFile {
             .map_err(|e| io_err(path, e))?;
         file.set_len(durable).map_err(|e| io_err(path, e))?;
         Ok(LogFile {
-            file: Arc::new(file),
+            file,
             path: path.to_path_buf(),
             durable,
-            written: durable,
             allocated: durable,
             prealloc: true,
         })
     }
 
     /// Writes `bytes` after the durable part and fsyncs; on any failure the file is cut back to what was durable.
-    /// Only with no batch waiting for its fsync (`written == durable`).
     pub fn append(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let result = self
-            .write(bytes)
-            .and_then(|end| {
-                self.file
-                    .sync_data()
-                    .map_err(|e| io_err(&self.path, e))
-                    .map(|_| end)
-            })
-            .and_then(|end| self.synced(end));
-        if result.is_err() {
-            self.trim();
-        }
-        result
-    }
-
-    /// Writes `bytes` after what was written, without an fsync; returns where they end. Nothing is on disk until
-    /// an fsync that starts after this returns (then [`LogFile::synced`]).
-    pub fn write(&mut self, bytes: &[u8]) -> Result<u64, String> {
         self.reserve(bytes.len() as u64);
-        let at = self.written;
-        self.write_at(at, bytes)
-            .map_err(|e| io_err(&self.path, e))?;
-        self.written = at + bytes.len() as u64;
-        self.allocated = self.allocated.max(self.written);
-        Ok(self.written)
-    }
-
-    /// The file, for an fsync on another thread.
-    pub fn syncer(&self) -> Arc<File> {
-        self.file.clone()
-    }
-
-    /// An fsync that started after the write ending at `end` returned: the log is durable up to there (unless the
-    /// data dir was removed under it).
-    pub fn synced(&mut self, end: u64) -> Result<(), String> {
-        self.still_linked()?;
-        self.durable = self.durable.max(end);
-        Ok(())
+        let result = self
+            .write_at(self.durable, bytes)
+            .and_then(|_| self.file.sync_data())
+            .map_err(|e| io_err(&self.path, e))
+            .and_then(|_| self.still_linked());
+        match result {
+            Ok(()) => {
+                self.durable += bytes.len() as u64;
+                self.allocated = self.allocated.max(self.durable);
+                Ok(())
+            }
+            Err(e) => {
+                self.trim();
+                Err(e)
+            }
+        }
     }
 
     /// Cuts the file back to its durable part (preallocated zeros included): after a failed write, and at a clean
@@ -426,16 +399,15 @@ impl LogFile {
             .set_len(self.durable)
             .and_then(|_| self.file.sync_data());
         self.allocated = self.durable;
-        self.written = self.durable;
     }
 
-    /// Makes sure `need` bytes after what was written are allocated, extending the file by [`PREALLOC`] zero
-    /// bytes (written, not a hole, and fsynced) when they are not.
+    /// Makes sure `need` bytes after the durable part are allocated, extending the file by [`PREALLOC`] zero bytes
+    /// (written, not a hole, and fsynced) when they are not.
     fn reserve(&mut self, need: u64) {
-        if !self.prealloc || self.written + need <= self.allocated {
+        if !self.prealloc || self.durable + need <= self.allocated {
             return;
         }
-        let target = (self.written + need + PREALLOC).next_multiple_of(PAGE);
+        let target = (self.durable + need + PREALLOC).next_multiple_of(PAGE);
         let zeros = vec![0u8; 1 << 20];
         let mut at = self.allocated;
         let result = (|| {
@@ -456,10 +428,9 @@ impl LogFile {
         }
     }
 
-    fn write_at(&self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
-        let mut file = &*self.file;
-        file.seek(SeekFrom::Start(at))?;
-        file.write_all(bytes)
+    fn write_at(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.seek(SeekFrom::Start(at))?;
+        self.file.write_all(bytes)
     }
 
     /// A log whose directory entry is gone (the data dir was removed) takes writes that no restart would see.

@@ -47,11 +47,6 @@ use self::host::Host;
 
 /// The log is folded into a new snapshot once it is larger than the snapshot and at least this big.
 const COMPACT_MIN_BYTES: u64 = 64 << 20;
-/// How many written batches may wait for their fsync at once. A batch is written while the one before it is still
-/// syncing, so the next requests' records do not wait for a whole fsync before theirs starts; the disk takes
-/// concurrent flushes faster than one after another (on this project's VMs: about 4 200 fsyncs/s one at a time,
-/// 5 400/s two at a time). A batch is acknowledged only once every batch before it is.
-const IN_FLIGHT: usize = 2;
 /// A record that changes more values than this is written as a snapshot instead.
 const RECORD_MAX_VALUES: usize = 10_000;
 
@@ -99,8 +94,6 @@ struct Queue {
     /// Set after a failed write: the next write rewrites the data dir first.
     broken: Option<String>,
     stop: bool,
-    /// Finished fsyncs of written batches, by batch id, from the syncer threads.
-    synced: Vec<(u64, Result<(), String>)>,
 }
 
 struct Files {
@@ -117,16 +110,6 @@ struct Shared {
     files: Mutex<Files>,
     /// The scalars as of the last sealed record.
     base: Mutex<Scalars>,
-    /// fsyncs for the syncer threads (and whether they should stop).
-    jobs: Mutex<(VecDeque<SyncJob>, bool)>,
-    job_wake: Condvar,
-}
-
-/// An fsync of the log for a written batch.
-struct SyncJob {
-    batch: u64,
-    file: Arc<File>,
-    path: PathBuf,
 }
 
 pub struct Persist {
@@ -315,7 +298,6 @@ pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
             durable_seq: seq,
             broken: None,
             stop: false,
-            synced: Vec::new(),
         }),
         wake: Condvar::new(),
         files: Mutex::new(Files {
@@ -325,18 +307,7 @@ pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
             lock: Some(lock_file),
         }),
         base: Mutex::new(base),
-        jobs: Mutex::new((VecDeque::new(), false)),
-        job_wake: Condvar::new(),
     });
-    let mut syncers = Vec::new();
-    for i in 0..IN_FLIGHT {
-        let shared = shared.clone();
-        let h = std::thread::Builder::new()
-            .name(format!("provmock-sync{i}"))
-            .spawn(move || sync_loop(&shared))
-            .map_err(|e| format!("cannot start the data dir's writer: {e}"))?;
-        syncers.push(h);
-    }
     let turn = Arc::new(tokio::sync::RwLock::new(()));
     let committer = {
         // The committer holds the app weakly: a server dropped without `shutdown` still goes away (and its Persist's
@@ -344,14 +315,7 @@ pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
         let (shared, turn, app) = (shared.clone(), turn.clone(), Arc::downgrade(&host));
         std::thread::Builder::new()
             .name("provmock-commit".into())
-            .spawn(move || {
-                commit_loop(&shared, &turn, &app);
-                lock(&shared.jobs).1 = true;
-                shared.job_wake.notify_all();
-                for h in syncers {
-                    let _ = h.join();
-                }
-            })
+            .spawn(move || commit_loop(&shared, &turn, &app))
             .map_err(|e| format!("cannot start the data dir's writer: {e}"))?
     };
     tracing::info!(dir = %dir.display(), generation, replayed, "data dir opened");
@@ -687,232 +651,58 @@ fn write_generation(sh: &Shared, f: &mut Files, snapshot: &[u8]) -> Result<(), S
     Ok(())
 }
 
-/// A batch of records written to the log and waiting for its fsync.
-struct Flight {
-    id: u64,
-    items: Vec<Item>,
-    last_seq: u64,
-    /// Where its bytes end in the log.
-    end: u64,
-    /// The fsync's outcome (or the write's error), once known.
-    done: Option<Result<(), String>>,
-}
-
-/// The committer: takes what `seal` queued, writes it, has it fsynced, acknowledges it — in order.
-///
-/// Plain records are written as a batch and fsynced on a syncer thread, while the committer goes on to write the
-/// next batch ([`IN_FLIGHT`] at most). Batches are acknowledged strictly in order: once a batch fails (its write
-/// or its fsync), no batch after it is acknowledged, whatever its own fsync said; the committer waits for the
-/// fsyncs still running, cuts the log back to its last acknowledged byte and undoes every change not on disk.
-/// Snapshots (a reset, a state import, a compaction) are written with nothing in flight.
 fn commit_loop(sh: &Shared, turn: &tokio::sync::RwLock<()>, app: &std::sync::Weak<dyn Host>) {
-    let mut flight: VecDeque<Flight> = VecDeque::new();
-    let mut next_id = 0u64;
-    // The last sequence number written (on disk or in flight).
-    let mut written_seq = lock(&sh.queue).durable_seq;
-    let mut compact_due = false;
     loop {
-        let mut q = lock(&sh.queue);
-        let batch = loop {
-            for (id, r) in q.synced.drain(..) {
-                if let Some(f) = flight.iter_mut().find(|f| f.id == id) {
-                    f.done = Some(r);
-                }
+        let (batch, durable) = {
+            let mut q = lock(&sh.queue);
+            while q.items.is_empty() && !q.stop {
+                q = sh.wake.wait(q).unwrap_or_else(|e| e.into_inner());
             }
-            let failing = flight.iter().any(|f| matches!(f.done, Some(Err(_))));
-            let front_ok = flight
-                .front()
-                .is_some_and(|f| matches!(f.done, Some(Ok(()))));
-            let failed = failing && flight.iter().all(|f| f.done.is_some());
-            if front_ok || failed {
-                break None;
-            }
-            let whole = flight.is_empty();
-            let may_write = !q.items.is_empty()
-                && !failing
-                && !compact_due
-                && flight.len() < IN_FLIGHT
-                // A second batch starts once it is as large as the one syncing: many small fsyncs cost more
-                // than they overlap.
-                && flight.back().is_none_or(|f| q.items.len() >= f.items.len())
-                && (whole || !q.items.iter().any(|i| matches!(i.kind, ItemKind::Snapshot(..))));
-            if may_write {
-                break Some(q.items.drain(..).collect::<Vec<Item>>());
-            }
-            if compact_due && whole {
-                break None;
-            }
-            if q.stop && q.items.is_empty() && whole {
+            if q.items.is_empty() {
                 return;
             }
-            q = sh.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+            let durable = q.durable_seq;
+            (q.items.drain(..).collect::<Vec<Item>>(), durable)
         };
-        drop(q);
         let Some(app) = app.upgrade() else {
             return;
         };
         let app: &dyn Host = &*app;
-        let Some(batch) = batch else {
-            // Acknowledge what is on disk, in order; a failure waits until nothing is in flight any more.
-            while flight
-                .front()
-                .is_some_and(|f| matches!(f.done, Some(Ok(()))))
-            {
-                let Some(f) = flight.pop_front() else { break };
-                let synced = lock(&sh.files).log.synced(f.end);
-                if let Err(e) = synced {
-                    flight.push_front(Flight {
-                        done: Some(Err(e)),
-                        ..f
-                    });
-                    break;
-                }
+        match write_batch(sh, app, &batch, durable) {
+            Ok(last_seq) => {
                 let mut q = lock(&sh.queue);
-                q.durable_seq = f.last_seq;
-                durable_through(&mut q, f.items.last().map_or(0, |i| i.uid));
+                q.durable_seq = last_seq;
+                durable_through(&mut q, batch.last().map_or(0, |i| i.uid));
             }
-            if flight
-                .front()
-                .is_some_and(|f| matches!(f.done, Some(Err(_))))
-                && flight.iter().all(|f| f.done.is_some())
-            {
-                let e = match flight.front().and_then(|f| f.done.clone()) {
-                    Some(Err(e)) => e,
-                    _ => String::new(),
-                };
-                lock(&sh.files).log.trim();
-                let failed: Vec<Item> = flight.drain(..).flat_map(|f| f.items).collect();
-                written_seq = lock(&sh.queue).durable_seq;
-                fail(sh, app, turn, failed, &e);
-            }
-            {
-                let f = lock(&sh.files);
-                compact_due = f.log.durable > COMPACT_MIN_BYTES.max(f.snapshot_len);
-            }
-            if compact_due && flight.is_empty() {
-                compact_due = false;
-                compact(sh, app, written_seq);
-            }
-            continue;
-        };
-        if flight.is_empty()
-            && batch
-                .iter()
-                .any(|i| matches!(i.kind, ItemKind::Snapshot(..)))
-        {
-            // A new generation: written and synced here, with nothing in flight.
-            match write_batch(sh, batch.as_slice(), written_seq) {
-                Ok(last_seq) => {
-                    written_seq = last_seq;
+            Err((ok, last_seq, e)) => {
+                tracing::error!(error = %e, "could not write to the data dir; undoing the changes not on disk");
+                let mut batch = batch;
+                let failed = batch.split_off(ok);
+                {
                     let mut q = lock(&sh.queue);
                     q.durable_seq = last_seq;
-                    durable_through(&mut q, batch.last().map_or(0, |i| i.uid));
-                }
-                Err((ok, last_seq, e)) => {
-                    let mut batch = batch;
-                    let failed = batch.split_off(ok);
-                    {
-                        let mut q = lock(&sh.queue);
-                        q.durable_seq = last_seq;
-                        if let Some(uid) = batch.last().map(|i| i.uid) {
-                            durable_through(&mut q, uid);
-                        }
-                    }
-                    written_seq = last_seq;
-                    fail(sh, app, turn, failed, &e);
-                }
-            }
-            continue;
-        }
-        // Plain records: written now, fsynced on a syncer thread.
-        let mut buf = Vec::new();
-        let mut last_seq = written_seq;
-        let mut result = Ok(());
-        for item in &batch {
-            if let ItemKind::Record(seq, changes) = &item.kind {
-                match files::record_line(*seq, changes) {
-                    Ok(line) => buf.extend_from_slice(&line),
-                    Err(e) => {
-                        result = Err(e);
-                        break;
+                    if let Some(uid) = batch.last().map(|i| i.uid) {
+                        durable_through(&mut q, uid);
                     }
                 }
-                last_seq = *seq;
+                // No change may be half made while the world is put back: wait for every request in its service.
+                let _turn = turn.blocking_write();
+                let mut failed = failed;
+                failed.extend(lock(&sh.queue).items.drain(..));
+                rollback(sh, app, failed, &e);
             }
         }
-        let id = next_id;
-        next_id += 1;
-        let mut f = lock(&sh.files);
-        let wide = f.log.written - f.log.durable + buf.len() as u64 > files::TORN_WINDOW as u64 / 2;
-        let written = result.and_then(|()| f.log.write(&buf));
-        let (end, done) = match written {
-            // A crash may leave the pages of unsynced writes in any order: a large batch is synced at once, so
-            // what is unsynced stays within what start-up takes as one torn write.
-            Ok(end) if wide => {
-                let synced = f.log.syncer().sync_data();
-                (end, Some(synced.map_err(|e| io_err(&f.log.path, e))))
-            }
-            Ok(end) => {
-                lock(&sh.jobs).0.push_back(SyncJob {
-                    batch: id,
-                    file: f.log.syncer(),
-                    path: f.log.path.clone(),
-                });
-                sh.job_wake.notify_one();
-                (end, None)
-            }
-            Err(e) => (f.log.written, Some(Err(e))),
-        };
-        drop(f);
-        if done.as_ref().is_none_or(|d| d.is_ok()) {
-            written_seq = last_seq;
-        }
-        flight.push_back(Flight {
-            id,
-            items: batch,
-            last_seq,
-            end,
-            done,
-        });
     }
 }
 
-/// A syncer thread: fsyncs the log for each written batch and tells the committer.
-fn sync_loop(sh: &Shared) {
-    loop {
-        let job = {
-            let mut jobs = lock(&sh.jobs);
-            loop {
-                if let Some(job) = jobs.0.pop_front() {
-                    break job;
-                }
-                if jobs.1 {
-                    return;
-                }
-                jobs = sh.job_wake.wait(jobs).unwrap_or_else(|e| e.into_inner());
-            }
-        };
-        let result = job.file.sync_data().map_err(|e| io_err(&job.path, e));
-        lock(&sh.queue).synced.push((job.batch, result));
-        sh.wake.notify_one();
-    }
-}
-
-/// After a failed write: waits for every request in its service, then undoes `failed` and everything queued
-/// after it.
-fn fail(sh: &Shared, app: &dyn Host, turn: &tokio::sync::RwLock<()>, failed: Vec<Item>, e: &str) {
-    tracing::error!(error = %e, "could not write to the data dir; undoing the changes not on disk");
-    // No change may be half made while the world is put back: wait for every request in its service.
-    let _turn = turn.blocking_write();
-    let mut failed = failed;
-    failed.extend(lock(&sh.queue).items.drain(..));
-    rollback(sh, app, failed, e);
-}
-
-/// Writes a batch in order, with nothing in flight: record lines in one append (one fsync), snapshots as new
-/// generations. Returns the last sequence number written, or how many items made it, the last sequence number on
-/// disk, and the error.
-fn write_batch(sh: &Shared, batch: &[Item], durable: u64) -> Result<u64, (usize, u64, String)> {
+/// Writes a batch in order: record lines in one append (one fsync), snapshots as new generations. Returns the last
+/// sequence number written, or how many items made it, the last sequence number on disk, and the error.
+fn write_batch(
+    sh: &Shared,
+    app: &dyn Host,
+    batch: &[Item],
+    durable: u64,
+) -> Result<u64, (usize, u64, String)> {
     let mut f = lock(&sh.files);
     let mut last_seq = durable;
     let mut buf = Vec::new();
@@ -950,23 +740,20 @@ fn write_batch(sh: &Shared, batch: &[Item], durable: u64) -> Result<u64, (usize,
             .map_err(|e| (buffered_from, last_seq, e))?;
         last_seq = buffered_seq;
     }
-    Ok(last_seq)
-}
-
-/// Folds the log into a new snapshot generation (amortised: the snapshot's size in log bytes each time), with
-/// nothing in flight; `last_seq` is the last record the snapshot includes.
-fn compact(sh: &Shared, app: &dyn Host, last_seq: u64) {
-    let mut f = lock(&sh.files);
-    let state = state_json(app, &app.lock());
-    let generation = f.generation + 1;
-    let written = state
-        .map(|s| files::snapshot_line(generation, last_seq, &s))
-        .and_then(|b| write_generation(sh, &mut f, &b));
-    if let Err(e) = written {
-        // Nothing acknowledged depends on it; the next write rewrites the dir.
-        tracing::error!(error = %e, "could not fold the log into a snapshot");
-        lock(&sh.queue).broken = Some(e);
+    // Fold the log into a snapshot once it outgrows it (amortised: the snapshot's size in log bytes each time).
+    if f.log.durable > COMPACT_MIN_BYTES.max(f.snapshot_len) {
+        let state = state_json(app, &app.lock());
+        let generation = f.generation + 1;
+        let written = state
+            .map(|s| files::snapshot_line(generation, last_seq, &s))
+            .and_then(|b| write_generation(sh, &mut f, &b));
+        if let Err(e) = written {
+            // Nothing acknowledged depends on it; the next write rewrites the dir.
+            tracing::error!(error = %e, "could not fold the log into a snapshot");
+            lock(&sh.queue).broken = Some(e);
+        }
     }
+    Ok(last_seq)
 }
 
 /// Puts the world back as it was before `failed` (oldest first) and tells their requests; the next write rewrites
