@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 
 use crate::observe::{events::Events, faults::Faults, journal::Journal};
-use crate::world::ops::{Operation, Ops, Outcome, Policy};
+use crate::world::ops::{Operation, Ops, Policy};
 use crate::world::state::{Saved, State};
 use crate::world::{ClockSetting, Document, DocumentError, World, ids::Ids};
 
@@ -112,11 +112,7 @@ impl Inner {
 
     /// Stores a new operation under its kind's policy; finishes it at once when the policy is `immediate`.
     pub fn schedule(&self, st: &mut State, op: Operation) {
-        let name = op.name.clone();
-        let now = self.clock.now();
-        if st.ops.insert(op, now) {
-            st.finish_operation(&name, Outcome::Succeed, now);
-        } else {
+        if st.schedule(op, self.clock.now()) {
             self.wake.notify_one();
         }
     }

@@ -11,7 +11,7 @@ use crate::app::App;
 use crate::config::AuthMode;
 use crate::error::ApiResult;
 use crate::request::Caller;
-use crate::world::ops::{Operation, Outcome};
+use crate::world::ops::Operation;
 use crate::world::state::State;
 
 /// Everything a service function may use: who calls, the one "now" of the request, the configuration it reads,
@@ -45,12 +45,7 @@ impl After {
     /// the completer is woken once the lock is released. Called as `ctx.after.schedule(st, op, ctx.now)`, so a
     /// service may hold its borrow of the state.
     pub fn schedule(&mut self, st: &mut State, op: Operation, now: DateTime<Utc>) {
-        let name = op.name.clone();
-        if st.ops.insert(op, now) {
-            st.finish_operation(&name, Outcome::Succeed, now);
-        } else {
-            self.wake = true;
-        }
+        self.wake |= st.schedule(op, now);
     }
 }
 

@@ -26,6 +26,18 @@ pub struct Saved {
 }
 
 impl State {
+    /// Stores a new operation under its kind's policy, finishing it at once when the policy is `immediate`. Says
+    /// whether the completer must be woken (the operation waits for a deadline).
+    pub fn schedule(&mut self, op: Operation, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let name = op.name.clone();
+        if self.ops.insert(op, now) {
+            self.finish_operation(&name, Outcome::Succeed, now);
+            false
+        } else {
+            true
+        }
+    }
+
     /// Finishes a pending operation: applies its action (or rolls it back on failure) and records the result.
     pub fn finish_operation(
         &mut self,
