@@ -19,10 +19,10 @@
 //!   and what finishing an operation does (`world::actions`).
 //! - `observe`: fault rules, the request journal and the change notices, which the App holds.
 //! - `persist`: `--data-dir` — those touched keys, as typed change records, group-committed (docs/data-dir.md).
-//! - `providers`: one service function per API method, with REST and gRPC adapters. Google's services take a narrow
-//!   context (`providers::Ctx`: the caller, the request's pinned "now", `--auth`, the state) and their request
-//!   parsed into domain types at the edge; `providers::call` takes the lock once for them and wakes the operation
-//!   completer after releasing it.
+//! - `providers`: one service function per API method, with REST and gRPC adapters. Every family's services take a
+//!   narrow context (`providers::Ctx`: the caller, the request's pinned "now", `--auth`, the state) and their
+//!   request parsed into domain types at the edge; `providers::call` takes the lock once for them and wakes the
+//!   operation completer after releasing it.
 //! - `grpc`: the gRPC router over the providers' services, with reflection.
 //! - `control`: the `/_mock/` control plane for tests.
 //! - `clock`: the one source of "now", movable by tests.

@@ -8,7 +8,10 @@
 //! binds path, query and body into the request message, [`serve`] parses it into the service's request type
 //! (`TryFrom`, domain types from `google::names`, outside the lock), then [`call`] locks once, pins "now", runs the
 //! service, unlocks and does what the service left for after the lock (waking the operation completer). SCP and
-//! Yandex still take the `App`.
+//! Yandex services take the same `Ctx`; what those families check before reading a request travels with it,
+//! parsed outside the lock too: SCP's API version and signature (`scp::auth::Signed`), Yandex's caller
+//! (`yandex::iam::Checked`, which answers what parsing found wrong only once the caller is authorized). Yandex's
+//! endpoint discovery alone takes no lock: it reads the listeners, not the world.
 
 pub mod ctx;
 pub mod google;

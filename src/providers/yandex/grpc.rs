@@ -10,6 +10,7 @@ use crate::proto::yandex::cloud::endpoint as endpb;
 use crate::proto::yandex::cloud::iam::v1 as iampb;
 use crate::proto::yandex::cloud::operation as oppb;
 use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
+use crate::providers::serve;
 use crate::request::Caller;
 use crate::world::ops::Operation;
 
@@ -27,49 +28,54 @@ pub struct Users(pub App);
 impl pb::user_service_server::UserService for Users {
     async fn get(&self, req: Request<pb::GetUserRequest>) -> Result<Response<pb::User>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::get_user(&self.0, &c, req.into_inner()))
+        reply(serve(&self.0, &c, req.into_inner(), service::get_user))
     }
     async fn list(
         &self,
         req: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::list_users(&self.0, &c, req.into_inner()))
+        reply(serve(&self.0, &c, req.into_inner(), service::list_users))
     }
     async fn create(
         &self,
         req: Request<pb::CreateUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::create_user(&self.0, &c, req.into_inner()))
+        op_reply(serve(&self.0, &c, req.into_inner(), service::create_user))
     }
     async fn update(
         &self,
         req: Request<pb::UpdateUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::update_user(&self.0, &c, req.into_inner()))
+        op_reply(serve(&self.0, &c, req.into_inner(), service::update_user))
     }
     async fn delete(
         &self,
         req: Request<pb::DeleteUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::delete_user(&self.0, &c, req.into_inner()))
+        op_reply(serve(&self.0, &c, req.into_inner(), service::delete_user))
     }
     async fn suspend(
         &self,
         req: Request<pb::SuspendUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::suspend_user(&self.0, &c, req.into_inner()))
+        op_reply(serve(&self.0, &c, req.into_inner(), service::suspend_user))
     }
     async fn reactivate(
         &self,
         req: Request<pb::ReactivateUserRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::reactivate_user(&self.0, &c, req.into_inner()))
+        op_reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            service::reactivate_user,
+        ))
     }
 }
 
@@ -82,28 +88,43 @@ impl pb::userpool_service_server::UserpoolService for Userpools {
         req: Request<pb::GetUserpoolRequest>,
     ) -> Result<Response<pb::Userpool>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::get_userpool(&self.0, &c, req.into_inner()))
+        reply(serve(&self.0, &c, req.into_inner(), service::get_userpool))
     }
     async fn list(
         &self,
         req: Request<pb::ListUserpoolsRequest>,
     ) -> Result<Response<pb::ListUserpoolsResponse>, Status> {
         let c = Caller::of_grpc(&req);
-        reply(service::list_userpools(&self.0, &c, req.into_inner()))
+        reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            service::list_userpools,
+        ))
     }
     async fn create(
         &self,
         req: Request<pb::CreateUserpoolRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::create_userpool(&self.0, &c, req.into_inner()))
+        op_reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            service::create_userpool,
+        ))
     }
     async fn delete(
         &self,
         req: Request<pb::DeleteUserpoolRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::delete_userpool(&self.0, &c, req.into_inner()))
+        op_reply(serve(
+            &self.0,
+            &c,
+            req.into_inner(),
+            service::delete_userpool,
+        ))
     }
 }
 
@@ -116,21 +137,18 @@ impl oppb::operation_service_server::OperationService for Operations {
         req: Request<oppb::GetOperationRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::get_operation(
-            &self.0,
-            &c,
-            &req.into_inner().operation_id,
-        ))
+        op_reply(serve(&self.0, &c, req.into_inner(), service::get_operation))
     }
     async fn cancel(
         &self,
         req: Request<oppb::CancelOperationRequest>,
     ) -> Result<Response<oppb::Operation>, Status> {
         let c = Caller::of_grpc(&req);
-        op_reply(service::cancel_operation(
+        op_reply(serve(
             &self.0,
             &c,
-            &req.into_inner().operation_id,
+            req.into_inner(),
+            service::cancel_operation,
         ))
     }
 }
@@ -143,13 +161,14 @@ impl endpb::api_endpoint_service_server::ApiEndpointService for Endpoints {
         &self,
         req: Request<endpb::GetApiEndpointRequest>,
     ) -> Result<Response<endpb::ApiEndpoint>, Status> {
-        reply(discovery::get(&self.0, &req.into_inner().api_endpoint_id))
+        let addr = discovery::address(&self.0);
+        reply(discovery::get(&addr, &req.into_inner().api_endpoint_id))
     }
     async fn list(
         &self,
         _req: Request<endpb::ListApiEndpointsRequest>,
     ) -> Result<Response<endpb::ListApiEndpointsResponse>, Status> {
-        reply(Ok(discovery::list(&self.0)))
+        reply(Ok(discovery::list(&discovery::address(&self.0))))
     }
 }
 
@@ -161,6 +180,7 @@ impl iampb::iam_token_service_server::IamTokenService for IamTokens {
         &self,
         req: Request<iampb::CreateIamTokenRequest>,
     ) -> Result<Response<iampb::CreateIamTokenResponse>, Status> {
-        reply(iam::create_token(&self.0, req.into_inner()))
+        let c = Caller::of_grpc(&req);
+        reply(serve(&self.0, &c, req.into_inner(), iam::create_token))
     }
 }

@@ -4,9 +4,10 @@
 
 use super::{discovery, iam, service};
 use crate::error::{ApiError, ApiResult};
+use crate::proto::yandex::cloud::operation as oppb;
 use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
 use crate::providers::google::{JsonBody, parse_body, proto_json};
-use crate::providers::{RestRequest, route_not_found};
+use crate::providers::{RestRequest, route_not_found, serve};
 use crate::world::ops::Operation;
 
 fn q<'a>(r: &'a RestRequest, camel: &str, snake: &str) -> &'a str {
@@ -52,14 +53,15 @@ pub fn list_users(r: &RestRequest) -> ApiResult<JsonBody> {
         page_token: q(r, "pageToken", "page_token").to_string(),
         filter: q(r, "filter", "filter").to_string(),
     };
-    Ok(json(&service::list_users(&r.app, &r.caller, req)?))
+    Ok(json(&serve(&r.app, &r.caller, req, service::list_users)?))
 }
 
 pub fn create_user(r: &RestRequest) -> ApiResult<JsonBody> {
-    op(service::create_user(
+    op(serve(
         &r.app,
         &r.caller,
-        parse_body(&r.body)?,
+        parse_body::<pb::CreateUserRequest>(&r.body)?,
+        service::create_user,
     ))
 }
 
@@ -67,7 +69,7 @@ pub fn get_user(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::GetUserRequest {
         user_id: r.var("user_id"),
     };
-    Ok(json(&service::get_user(&r.app, &r.caller, req)?))
+    Ok(json(&serve(&r.app, &r.caller, req, service::get_user)?))
 }
 
 pub fn update_user(r: &RestRequest) -> ApiResult<JsonBody> {
@@ -80,27 +82,27 @@ pub fn update_user(r: &RestRequest) -> ApiResult<JsonBody> {
             paths: m.split(',').map(|p| p.trim().to_string()).collect(),
         });
     }
-    op(service::update_user(&r.app, &r.caller, req))
+    op(serve(&r.app, &r.caller, req, service::update_user))
 }
 
 pub fn delete_user(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::DeleteUserRequest {
         user_id: r.var("user_id"),
     };
-    op(service::delete_user(&r.app, &r.caller, req))
+    op(serve(&r.app, &r.caller, req, service::delete_user))
 }
 
 pub fn suspend_user(r: &RestRequest) -> ApiResult<JsonBody> {
     let mut req: pb::SuspendUserRequest = parse_body(&r.body)?;
     req.user_id = r.var("user_id");
-    op(service::suspend_user(&r.app, &r.caller, req))
+    op(serve(&r.app, &r.caller, req, service::suspend_user))
 }
 
 pub fn reactivate_user(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::ReactivateUserRequest {
         user_id: r.var("user_id"),
     };
-    op(service::reactivate_user(&r.app, &r.caller, req))
+    op(serve(&r.app, &r.caller, req, service::reactivate_user))
 }
 
 pub fn list_userpools(r: &RestRequest) -> ApiResult<JsonBody> {
@@ -110,14 +112,20 @@ pub fn list_userpools(r: &RestRequest) -> ApiResult<JsonBody> {
         page_token: q(r, "pageToken", "page_token").to_string(),
         filter: q(r, "filter", "filter").to_string(),
     };
-    Ok(json(&service::list_userpools(&r.app, &r.caller, req)?))
+    Ok(json(&serve(
+        &r.app,
+        &r.caller,
+        req,
+        service::list_userpools,
+    )?))
 }
 
 pub fn create_userpool(r: &RestRequest) -> ApiResult<JsonBody> {
-    op(service::create_userpool(
+    op(serve(
         &r.app,
         &r.caller,
-        parse_body(&r.body)?,
+        parse_body::<pb::CreateUserpoolRequest>(&r.body)?,
+        service::create_userpool,
     ))
 }
 
@@ -125,40 +133,48 @@ pub fn get_userpool(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::GetUserpoolRequest {
         userpool_id: r.var("userpool_id"),
     };
-    Ok(json(&service::get_userpool(&r.app, &r.caller, req)?))
+    Ok(json(&serve(&r.app, &r.caller, req, service::get_userpool)?))
 }
 
 pub fn delete_userpool(r: &RestRequest) -> ApiResult<JsonBody> {
     let req = pb::DeleteUserpoolRequest {
         userpool_id: r.var("userpool_id"),
     };
-    op(service::delete_userpool(&r.app, &r.caller, req))
+    op(serve(&r.app, &r.caller, req, service::delete_userpool))
 }
 
 pub fn get_operation(r: &RestRequest) -> ApiResult<JsonBody> {
-    op(service::get_operation(
+    op(serve(
         &r.app,
         &r.caller,
-        &r.var("operation_id"),
+        oppb::GetOperationRequest {
+            operation_id: r.var("operation_id"),
+        },
+        service::get_operation,
     ))
 }
 
 pub fn cancel_operation(r: &RestRequest) -> ApiResult<JsonBody> {
-    op(service::cancel_operation(
+    op(serve(
         &r.app,
         &r.caller,
-        &r.var("operation_id"),
+        oppb::CancelOperationRequest {
+            operation_id: r.var("operation_id"),
+        },
+        service::cancel_operation,
     ))
 }
 
 pub fn list_endpoints(r: &RestRequest) -> ApiResult<JsonBody> {
-    Ok(json(&discovery::list(&r.app)))
+    Ok(json(&discovery::list(&discovery::address(&r.app))))
 }
 
 pub fn get_endpoint(r: &RestRequest) -> ApiResult<JsonBody> {
-    Ok(json(&discovery::get(&r.app, &r.var("api_endpoint_id"))?))
+    let addr = discovery::address(&r.app);
+    Ok(json(&discovery::get(&addr, &r.var("api_endpoint_id"))?))
 }
 
 pub fn create_token(r: &RestRequest) -> ApiResult<JsonBody> {
-    Ok(json(&iam::create_token(&r.app, parse_body(&r.body)?)?))
+    let req: crate::proto::yandex::cloud::iam::v1::CreateIamTokenRequest = parse_body(&r.body)?;
+    Ok(json(&serve(&r.app, &r.caller, req, iam::create_token)?))
 }
