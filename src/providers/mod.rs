@@ -1,8 +1,10 @@
 //! The API families. Each method is implemented once in a `service.rs` (a `service/` directory, by method group,
-//! for Channel and Yandex); `rest.rs` and `grpc.rs` are thin adapters.
-//! Each family declares its REST routes once, as data, in its `routes.rs` (method, template, RPC name, whether it
-//! writes, handler). This module holds what all REST adapters share: the parsed request, the lookup of a request in
-//! its family's table ([`Routed`], and [`grpc_route`] for gRPC methods) and the entry point that serves it.
+//! for Channel and Yandex). Each family declares its routes once, as data, in its `routes.rs`: method, template,
+//! RPC name, whether it writes, the REST handler (a thin adapter in `rest.rs`) and, for Channel and Yandex, the
+//! gRPC binding of the RPC ([`binding`]: a closure over the service function, turned into a plain `fn` by
+//! `grpc!`), so adding an RPC touches its table, its service, its REST adapter and its tests. This module holds
+//! what all adapters share: the parsed REST request, the lookup of a request in its family's table ([`Routed`], and
+//! [`grpc_route`] for gRPC methods) and the REST entry point.
 //!
 //! The Google families' service functions are `fn(&mut Ctx, Request) -> ApiResult<Response>` ([`ctx`]): the adapter
 //! binds path, query and body into the request message, [`serve`] parses it into the service's request type
@@ -13,6 +15,7 @@
 //! (`yandex::iam::Checked`, which answers what parsing found wrong only once the caller is authorized). Yandex's
 //! endpoint discovery alone takes no lock: it reads the listeners, not the world.
 
+pub mod binding;
 pub mod ctx;
 pub mod google;
 pub mod scp;
@@ -22,6 +25,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
+pub use self::binding::GrpcFn;
 pub use self::ctx::{Ctx, call, serve};
 use self::google::Version;
 use crate::app::App;
@@ -111,8 +115,8 @@ pub enum Handler {
     Raw(fn(&RestRequest) -> ApiResult<Response>),
 }
 
-/// A route of one of the families' tables.
-pub type Route = crate::route::Route<Handler>;
+/// A route of one of the families' tables: its REST handler and, for an RPC served over gRPC, its gRPC binding.
+pub type Route = crate::route::Route<Handler, GrpcFn>;
 
 /// Every family's route table, with how many leading segments (the API versions it serves) come before its
 /// templates.
@@ -131,7 +135,7 @@ pub fn tables() -> [(Family, &'static [Route]); 4] {
 pub struct Routed {
     pub family: Family,
     path: ApiResult<RestPath>,
-    found: Found<'static, Handler>,
+    found: Found<'static, Handler, GrpcFn>,
 }
 
 impl Routed {
@@ -181,14 +185,15 @@ impl Routed {
     }
 }
 
-/// The route of a gRPC method (`/package.Service/Method`): the entry of its family's table with that RPC name.
+/// The route of a gRPC method (`/package.Service/Method`): the entry of its family's table with that RPC name and
+/// a gRPC binding. `None` is a method provmock does not serve.
 pub fn grpc_route(path: &str) -> Option<&'static Route> {
     let rpc = path.strip_prefix('/').unwrap_or(path);
     let table = match Family::of_grpc_path(path) {
         Family::Yandex => yandex::routes::ROUTES,
         _ => google::channel::routes::ROUTES,
     };
-    table.iter().find(|r| r.rpc == rpc)
+    table.iter().find(|r| r.grpc.is_some() && r.rpc == rpc)
 }
 
 /// The REST entry point for every family: serves the route the request was looked up to ([`Routed`]), or answers

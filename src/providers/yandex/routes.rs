@@ -1,10 +1,16 @@
 //! Yandex Cloud's REST routes, declared once: method, path template, the RPC it stands for (also its gRPC method,
 //! which fault rules and the journal name it by), whether it may change the world (reading an operation can finish
-//! it, and cancelling is a GET), and its handler in `rest.rs`.
+//! it, and cancelling is a GET), its REST handler in `rest.rs`, and its gRPC binding over the same service function.
 use http::Method;
 
-use super::rest;
-use crate::providers::{Handler, Route};
+use super::service::{self, operation};
+use super::{discovery, iam, rest};
+use crate::proto::yandex::cloud::endpoint as endpb;
+use crate::proto::yandex::cloud::iam::v1 as iampb;
+use crate::proto::yandex::cloud::operation as oppb;
+use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
+use crate::providers::binding::grpc;
+use crate::providers::{Handler, Route, serve};
 
 pub static ROUTES: &[Route] = &[
     Route {
@@ -13,6 +19,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserService/List",
         writes: false,
         handler: Handler::Json(rest::list_users),
+        grpc: grpc!(Yandex, pb::ListUsersRequest => service::list_users),
     },
     Route {
         method: Method::POST,
@@ -20,6 +27,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserService/Create",
         writes: true,
         handler: Handler::Json(rest::create_user),
+        grpc: grpc!(Yandex, |app, caller, req: pb::CreateUserRequest| {
+            operation(serve(app, caller, req, service::create_user))
+        }),
     },
     Route {
         method: Method::GET,
@@ -27,6 +37,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserService/Get",
         writes: false,
         handler: Handler::Json(rest::get_user),
+        grpc: grpc!(Yandex, pb::GetUserRequest => service::get_user),
     },
     Route {
         method: Method::PATCH,
@@ -34,6 +45,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserService/Update",
         writes: true,
         handler: Handler::Json(rest::update_user),
+        grpc: grpc!(Yandex, |app, caller, req: pb::UpdateUserRequest| {
+            operation(serve(app, caller, req, service::update_user))
+        }),
     },
     Route {
         method: Method::DELETE,
@@ -41,6 +55,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserService/Delete",
         writes: true,
         handler: Handler::Json(rest::delete_user),
+        grpc: grpc!(Yandex, |app, caller, req: pb::DeleteUserRequest| {
+            operation(serve(app, caller, req, service::delete_user))
+        }),
     },
     Route {
         method: Method::POST,
@@ -48,6 +65,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserService/Suspend",
         writes: true,
         handler: Handler::Json(rest::suspend_user),
+        grpc: grpc!(Yandex, |app, caller, req: pb::SuspendUserRequest| {
+            operation(serve(app, caller, req, service::suspend_user))
+        }),
     },
     Route {
         method: Method::POST,
@@ -55,6 +75,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserService/Reactivate",
         writes: true,
         handler: Handler::Json(rest::reactivate_user),
+        grpc: grpc!(Yandex, |app, caller, req: pb::ReactivateUserRequest| {
+            operation(serve(app, caller, req, service::reactivate_user))
+        }),
     },
     Route {
         method: Method::GET,
@@ -62,6 +85,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserpoolService/List",
         writes: false,
         handler: Handler::Json(rest::list_userpools),
+        grpc: grpc!(Yandex, pb::ListUserpoolsRequest => service::list_userpools),
     },
     Route {
         method: Method::POST,
@@ -69,6 +93,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserpoolService/Create",
         writes: true,
         handler: Handler::Json(rest::create_userpool),
+        grpc: grpc!(Yandex, |app, caller, req: pb::CreateUserpoolRequest| {
+            operation(serve(app, caller, req, service::create_userpool))
+        }),
     },
     Route {
         method: Method::GET,
@@ -76,6 +103,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserpoolService/Get",
         writes: false,
         handler: Handler::Json(rest::get_userpool),
+        grpc: grpc!(Yandex, pb::GetUserpoolRequest => service::get_userpool),
     },
     Route {
         method: Method::DELETE,
@@ -83,6 +111,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.organizationmanager.v1.idp.UserpoolService/Delete",
         writes: true,
         handler: Handler::Json(rest::delete_userpool),
+        grpc: grpc!(Yandex, |app, caller, req: pb::DeleteUserpoolRequest| {
+            operation(serve(app, caller, req, service::delete_userpool))
+        }),
     },
     Route {
         method: Method::GET,
@@ -90,6 +121,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.operation.OperationService/Get",
         writes: true,
         handler: Handler::Json(rest::get_operation),
+        grpc: grpc!(Yandex, |app, caller, req: oppb::GetOperationRequest| {
+            operation(serve(app, caller, req, service::get_operation))
+        }),
     },
     Route {
         method: Method::GET,
@@ -97,6 +131,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.operation.OperationService/Cancel",
         writes: true,
         handler: Handler::Json(rest::cancel_operation),
+        grpc: grpc!(Yandex, |app, caller, req: oppb::CancelOperationRequest| {
+            operation(serve(app, caller, req, service::cancel_operation))
+        }),
     },
     Route {
         method: Method::GET,
@@ -104,6 +141,12 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.endpoint.ApiEndpointService/List",
         writes: false,
         handler: Handler::Json(rest::list_endpoints),
+        grpc: grpc!(
+            Yandex,
+            |app, _caller, _req: endpb::ListApiEndpointsRequest| {
+                Ok(discovery::list(&discovery::address(app)))
+            }
+        ),
     },
     Route {
         method: Method::GET,
@@ -111,6 +154,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.endpoint.ApiEndpointService/Get",
         writes: false,
         handler: Handler::Json(rest::get_endpoint),
+        grpc: grpc!(Yandex, |app, _caller, req: endpb::GetApiEndpointRequest| {
+            discovery::get(&discovery::address(app), &req.api_endpoint_id)
+        }),
     },
     Route {
         method: Method::POST,
@@ -118,5 +164,6 @@ pub static ROUTES: &[Route] = &[
         rpc: "yandex.cloud.iam.v1.IamTokenService/Create",
         writes: true,
         handler: Handler::Json(rest::create_token),
+        grpc: grpc!(Yandex, iampb::CreateIamTokenRequest => iam::create_token),
     },
 ];
