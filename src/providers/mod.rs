@@ -1,8 +1,10 @@
 //! The API families. Each method is implemented once in a `service.rs` (a `service/` directory, by method group,
 //! for Channel and Yandex). Each family declares its routes once, as data, in its `routes.rs`: method, template,
-//! RPC name, whether it writes, the REST handler (a thin adapter in `rest.rs`) and, for Channel and Yandex, the
-//! gRPC binding of the RPC ([`binding`]: a closure over the service function, turned into a plain `fn` by
-//! `grpc!`), so adding an RPC touches its table, its service, its REST adapter and its tests. This module holds
+//! RPC name, whether it writes, the REST handler and, for Channel and Yandex, the gRPC binding of the RPC
+//! ([`binding`]: a closure over the service function, turned into a plain `fn` by `grpc!`). Yandex's REST handlers
+//! are inline closures in the entry (over `yandex::rest`'s helpers); Channel's, longer (query checks, update masks,
+//! one handler for an RPC's two paths), are named functions in `rest.rs` / `rest_orders.rs`. So adding an RPC
+//! touches its table, its service and its tests, and for Channel its REST adapter. This module holds
 //! what all adapters share: the parsed REST request, the lookup of a request in its family's table ([`Routed`], and
 //! [`grpc_route`] for gRPC methods) and the REST entry point.
 //!

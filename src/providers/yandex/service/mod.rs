@@ -18,7 +18,7 @@ mod users;
 mod validate;
 
 pub use operations::{cancel_operation, get_operation};
-pub use render::{operation, operation_json};
+pub use render::{operation_json, operation_proto};
 pub use user_changes::{delete_user, reactivate_user, suspend_user, update_user};
 pub use userpools::{create_userpool, delete_userpool, get_userpool, list_userpools};
 pub use users::{create_user, get_user, list_users};

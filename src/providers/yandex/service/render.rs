@@ -3,18 +3,12 @@
 
 use serde_json::json;
 
-use crate::error::ApiResult;
 use crate::proto::google::rpc as rpcpb;
 use crate::proto::yandex::cloud::operation as oppb;
 use crate::providers::google::proto_json;
 use crate::world::messages::ts;
 use crate::world::ops::{AnyJson, Operation};
 use crate::world::stored;
-
-/// A method's operation as its gRPC answer.
-pub fn operation(r: ApiResult<Operation>) -> ApiResult<oppb::Operation> {
-    r.map(|op| operation_proto(&op))
-}
 
 pub(super) fn empty() -> AnyJson {
     AnyJson::empty()
