@@ -1,5 +1,5 @@
 //! Compiles our own minimal `.proto` files (under `proto/`) with protox, so no `protoc` binary is needed, then
-//! generates prost messages, tonic services and pbjson serde impls (the proto3 JSON mapping) from one descriptor set.
+//! generates prost messages, tonic clients and pbjson serde impls (the proto3 JSON mapping) from one descriptor set.
 //! The descriptor set is also embedded for gRPC server reflection.
 
 use std::{env, fs, path::PathBuf};
@@ -15,12 +15,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = prost::Message::encode_to_vec(&fds);
     fs::write(out.join("descriptor.bin"), &bytes)?;
 
+    // No server traits: provmock serves its RPCs from the route tables (`providers::binding`), and answers the
+    // ones it declares (for reflection) but does not serve with UNIMPLEMENTED from the router.
     tonic_prost_build::configure()
-        .build_server(true)
+        .build_server(false)
         .build_client(true)
         .build_transport(false)
-        // RPCs we declare (for reflection) but do not serve answer UNIMPLEMENTED by default.
-        .generate_default_stubs(true)
         .compile_well_known_types(true)
         // Our own Timestamp (Google's JSON form); the longest extern path wins in prost and pbjson alike.
         .extern_path(".google.protobuf.Timestamp", "crate::proto::Timestamp")

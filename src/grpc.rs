@@ -1,28 +1,16 @@
-//! gRPC plumbing shared by every family: the tonic services as one axum router, server reflection, the caller's
-//! bearer token, UNIMPLEMENTED naming the RPC for methods we do not serve, and panics turned into INTERNAL.
+//! gRPC plumbing shared by every family: one dispatch by path to the gRPC binding of the RPC's route (the families'
+//! route tables carry them, `providers::binding`), server reflection, UNIMPLEMENTED naming the RPC for methods we
+//! declare but do not serve, decode failures turned into INVALID_ARGUMENT, and panics turned into INTERNAL.
 
 use axum::{Router, body::Body, extract::Request, response::Response};
 
 use crate::app::App;
 use crate::error::ApiError;
 use crate::family::Family;
-use crate::proto;
-use crate::proto::google::cloud::channel::v1 as chpb;
-use crate::proto::yandex::cloud as ycloud;
-use crate::proto::yandex::cloud::organizationmanager::v1::idp as yidp;
-use crate::providers::google::channel::grpc::{ChannelGrpc, OperationsGrpc};
-use crate::providers::yandex::grpc as yg;
-
-/// Whether provmock answers a gRPC method: it is the RPC of a route in its family's table (Channel's, Yandex's).
-/// Our protos declare every RPC of the services we serve (so reflection shows them all); the others answer
-/// UNIMPLEMENTED naming the RPC.
-fn served(path: &str) -> bool {
-    crate::providers::grpc_route(path).is_some()
-}
 
 /// tonic reports a request message it cannot decode (or a malformed gRPC frame) as INTERNAL; it is the client's
 /// fault, so it becomes INVALID_ARGUMENT with a `BadRequest` detail, in the family's format.
-fn client_fault_as_invalid_argument(resp: Response, path: &str) -> Response {
+fn client_fault_as_invalid_argument(resp: Response, rpc: &str, family: Family) -> Response {
     let headers = resp.headers();
     if headers.get("grpc-status").and_then(|v| v.to_str().ok()) != Some("13") {
         return resp;
@@ -46,28 +34,19 @@ fn client_fault_as_invalid_argument(resp: Response, path: &str) -> Response {
     if !client_fault {
         return resp;
     }
-    let rpc = path.trim_start_matches('/').replace('/', ".");
+    let rpc = rpc.replace('/', ".");
     ApiError::invalid_argument(format!(
         "the request message of `{rpc}` is not a valid protobuf message: {message}"
     ))
     .with_violation("request", message)
-    .to_tonic(Family::of_grpc_path(path))
+    .to_tonic(family)
     .into_http::<Body>()
 }
 
-/// Every tonic service provmock serves, called by the service name in the path: one `match` instead of axum's
-/// router around tonic's router around each service (two routers and their boxed futures on every call).
+/// The services that are not in a route table: server reflection, v1 and v1alpha.
 #[derive(Clone)]
 struct Services {
-    channel: chpb::cloud_channel_service_server::CloudChannelServiceServer<ChannelGrpc>,
-    operations: proto::google::longrunning::operations_server::OperationsServer<OperationsGrpc>,
-    users: yidp::user_service_server::UserServiceServer<yg::Users>,
-    userpools: yidp::userpool_service_server::UserpoolServiceServer<yg::Userpools>,
-    yandex_operations:
-        ycloud::operation::operation_service_server::OperationServiceServer<yg::Operations>,
-    endpoints:
-        ycloud::endpoint::api_endpoint_service_server::ApiEndpointServiceServer<yg::Endpoints>,
-    iam_tokens: ycloud::iam::v1::iam_token_service_server::IamTokenServiceServer<yg::IamTokens>,
+    app: App,
     reflection_v1: tonic_reflection::pb::v1::server_reflection_server::ServerReflectionServer<
         crate::reflection::v1::ReflectionV1,
     >,
@@ -95,32 +74,8 @@ where
 
 impl Services {
     fn new(app: &App) -> Services {
-        let max = crate::request::BODY_LIMIT;
         Services {
-            channel: chpb::cloud_channel_service_server::CloudChannelServiceServer::new(
-                ChannelGrpc(app.clone()),
-            )
-            .max_decoding_message_size(max),
-            operations: proto::google::longrunning::operations_server::OperationsServer::new(
-                OperationsGrpc(app.clone()),
-            )
-            .max_decoding_message_size(max),
-            users: yidp::user_service_server::UserServiceServer::new(yg::Users(app.clone()))
-                .max_decoding_message_size(max),
-            userpools: yidp::userpool_service_server::UserpoolServiceServer::new(yg::Userpools(
-                app.clone(),
-            ))
-            .max_decoding_message_size(max),
-            yandex_operations:
-                ycloud::operation::operation_service_server::OperationServiceServer::new(
-                    yg::Operations(app.clone()),
-                ),
-            endpoints: ycloud::endpoint::api_endpoint_service_server::ApiEndpointServiceServer::new(
-                yg::Endpoints(app.clone()),
-            ),
-            iam_tokens: ycloud::iam::v1::iam_token_service_server::IamTokenServiceServer::new(
-                yg::IamTokens(app.clone()),
-            ),
+            app: app.clone(),
             reflection_v1: crate::reflection::server_v1(),
             reflection_v1alpha: crate::reflection::server_v1alpha(),
         }
@@ -129,37 +84,24 @@ impl Services {
     async fn handle(&self, req: Request) -> Response {
         use tonic::server::NamedService;
         let path = req.uri().path();
+        if let Some(route) = crate::providers::grpc_route(path)
+            && let Some(bind) = route.grpc
+        {
+            let family = Family::of_grpc_path(path);
+            let resp = bind(self.app.clone(), req).await;
+            return client_fault_as_invalid_argument(resp, route.rpc, family);
+        }
         let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
         fn is<T: NamedService>(_: &T, service: &str) -> bool {
             T::NAME == service
         }
-        let reflection = service.starts_with("grpc.reflection.");
-        if !reflection && !served(path) {
-            return unimplemented(path);
-        }
-        let path = path.to_string();
-        let resp = if is(&self.channel, service) {
-            call(&self.channel, req).await
-        } else if is(&self.operations, service) {
-            call(&self.operations, req).await
-        } else if is(&self.users, service) {
-            call(&self.users, req).await
-        } else if is(&self.userpools, service) {
-            call(&self.userpools, req).await
-        } else if is(&self.yandex_operations, service) {
-            call(&self.yandex_operations, req).await
-        } else if is(&self.endpoints, service) {
-            call(&self.endpoints, req).await
-        } else if is(&self.iam_tokens, service) {
-            call(&self.iam_tokens, req).await
-        } else if is(&self.reflection_v1, service) {
+        if is(&self.reflection_v1, service) {
             call(&self.reflection_v1, req).await
         } else if is(&self.reflection_v1alpha, service) {
             call(&self.reflection_v1alpha, req).await
         } else {
-            return unimplemented(&path);
-        };
-        client_fault_as_invalid_argument(resp, &path)
+            unimplemented(path)
+        }
     }
 }
 
@@ -224,8 +166,8 @@ mod tests {
     /// Every `/package.Service/Method` path our protos declare, read from the embedded descriptor set.
     fn declared_methods() -> HashSet<String> {
         let mut out = HashSet::new();
-        let fds =
-            prost_types::FileDescriptorSet::decode(proto::DESCRIPTOR_SET).expect("descriptor set");
+        let fds = prost_types::FileDescriptorSet::decode(crate::proto::DESCRIPTOR_SET)
+            .expect("descriptor set");
         for file in fds.file {
             let pkg = file.package.unwrap_or_default();
             for svc in file.service {
@@ -271,14 +213,15 @@ mod tests {
         assert!(msg.contains("ListSkuGroups"), "{msg}");
     }
 
+    fn served(path: &str) -> bool {
+        crate::providers::grpc_route(path).is_some()
+    }
+
     #[test]
     fn every_served_method_is_declared_in_the_descriptor_set() {
         let m = declared_methods();
-        for (family, table) in crate::providers::tables() {
-            if !matches!(family, Family::Channel | Family::Yandex) {
-                continue;
-            }
-            for route in table {
+        for (_, table) in crate::providers::tables() {
+            for route in table.iter().filter(|r| r.grpc.is_some()) {
                 let path = format!("/{}", route.rpc);
                 assert!(m.contains(&path), "{path} is served but not declared");
                 assert!(served(&path));

@@ -9,9 +9,9 @@
 //! - `server`: the listeners (plain HTTP/1.1 + h2c, TLS h2 + HTTP/1.1), one router for gRPC, REST and control.
 //! - `conn`: connection limits and timeouts, and bodies for the errors hyper answers by itself.
 //! - `request`: what every request is — path and custom verb, query, caller, a bounded body decoded as JSON.
-//! - `route`: what a route is (method, AIP-127 template, RPC name, whether it writes, handler) and the one matcher;
-//!   each family declares its routes once in `providers/<family>/routes.rs`, read by dispatch, faults, the journal
-//!   and the data dir.
+//! - `route`: what a route is (method, AIP-127 template, RPC name, whether it writes, REST handler, gRPC binding)
+//!   and the one matcher; each family declares its routes once in `providers/<family>/routes.rs`, read by REST and
+//!   gRPC dispatch, faults, the journal and the data dir.
 //! - `app`: the shared handle; one lock over the world and the operations, so invariants hold under concurrency;
 //!   and the background completer that finishes operations at their deadlines.
 //! - `world`: what the providers know, seeded from fixtures ([`Document`]); its collections are
@@ -19,11 +19,12 @@
 //!   and what finishing an operation does (`world::actions`).
 //! - `observe`: fault rules, the request journal and the change notices, which the App holds.
 //! - `persist`: `--data-dir` — those touched keys, as typed change records, group-committed (docs/data-dir.md).
-//! - `providers`: one service function per API method, with REST and gRPC adapters. Google's services take a narrow
-//!   context (`providers::Ctx`: the caller, the request's pinned "now", `--auth`, the state) and their request
-//!   parsed into domain types at the edge; `providers::call` takes the lock once for them and wakes the operation
-//!   completer after releasing it.
-//! - `grpc`: the gRPC router over the providers' services, with reflection.
+//! - `providers`: one service function per API method, bound to REST by a handler and to gRPC by a binding in its
+//!   route's entry (`providers::binding`: tonic's codec, no generated service trait). Every family's services take a
+//!   narrow context (`providers::Ctx`: the caller, the request's pinned "now", `--auth`, the state) and their
+//!   request parsed into domain types at the edge; `providers::call` takes the lock once for them and wakes the
+//!   operation completer after releasing it.
+//! - `grpc`: the gRPC router: one dispatch by path to the route's gRPC binding, and reflection.
 //! - `control`: the `/_mock/` control plane for tests.
 //! - `clock`: the one source of "now", movable by tests.
 //! - `error`: `ApiError` and its renderers per family.
@@ -39,7 +40,7 @@
 //! 2. the domain: `world` (fixtures, tracked maps, the operation store and the actions operations apply)
 //! 3. what is kept beside the world: `observe` (faults, journal, change notices) `persist` (the data dir)
 //! 4. the shared handle: `app` (the lock over the state, the operation completer)
-//! 5. the APIs: `providers` (one service function per method on a narrow context, REST and gRPC adapters)
+//! 5. the APIs: `providers` (one service function per method on a narrow context, its REST and gRPC bindings)
 //! 6. the gRPC router: `grpc`
 //! 7. the test-facing control plane: `control`
 //! 8. the listeners: `conn` `server`

@@ -143,20 +143,12 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The bearer token of a REST request (`Authorization` header).
+    /// The bearer token of a call, REST or gRPC (the `Authorization` header; gRPC's `authorization` metadata is
+    /// that header).
     pub fn from_headers(headers: &HeaderMap) -> Caller {
         Caller::of_authorization(
             headers
                 .get(http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok()),
-        )
-    }
-
-    /// The bearer token of a gRPC call (`authorization` metadata).
-    pub fn of_grpc<T>(req: &tonic::Request<T>) -> Caller {
-        Caller::of_authorization(
-            req.metadata()
-                .get("authorization")
                 .and_then(|v| v.to_str().ok()),
         )
     }

@@ -12,13 +12,15 @@ use crate::request::RestPath;
 
 /// One route of a family: an HTTP method on a path template, the RPC it stands for (shared with its gRPC method,
 /// `package.Service/Method`; invented names for families without gRPC), whether it may change the world (a data dir
-/// syncs those), and the family's handler.
-pub struct Route<H: 'static> {
+/// syncs those), the family's REST handler and, for an RPC served over gRPC too, its gRPC binding (on one route of
+/// the RPC: the others are the same RPC on other paths).
+pub struct Route<H: 'static, G: 'static = ()> {
     pub method: Method,
     pub template: &'static str,
     pub rpc: &'static str,
     pub writes: bool,
     pub handler: H,
+    pub grpc: Option<G>,
 }
 
 /// Most variables a template captures.
@@ -151,8 +153,8 @@ pub fn matches(
 }
 
 /// What looking a request up in a table found.
-pub enum Found<'t, H: 'static> {
-    Route(&'t Route<H>, Vars),
+pub enum Found<'t, H: 'static, G: 'static = ()> {
+    Route(&'t Route<H, G>, Vars),
     /// The path is known, not with this method: the methods it takes, in table order.
     WrongMethod(Vec<Method>),
     /// No route of the table has the path.
@@ -160,12 +162,12 @@ pub enum Found<'t, H: 'static> {
 }
 
 /// The first route of `table` for `method` whose template matches the path after its first `skip` segments.
-pub fn find<'t, H>(
-    table: &'t [Route<H>],
+pub fn find<'t, H, G>(
+    table: &'t [Route<H, G>],
     method: &Method,
     path: &RestPath,
     skip: usize,
-) -> Found<'t, H> {
+) -> Found<'t, H, G> {
     let segs = path.segments.get(skip..).unwrap_or(&[]);
     let verb = path.verb.as_deref();
     let mut other = false;
@@ -294,6 +296,7 @@ mod tests {
                 rpc: "Get",
                 writes: false,
                 handler: (),
+                grpc: None::<()>,
             },
             Route {
                 method: Method::DELETE,
@@ -301,6 +304,7 @@ mod tests {
                 rpc: "Delete",
                 writes: true,
                 handler: (),
+                grpc: None::<()>,
             },
         ];
         let p = path("/v1/c/9");

@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 
 use crate::observe::{events::Events, faults::Faults, journal::Journal};
-use crate::world::ops::{Operation, Ops, Policy};
+use crate::world::ops::{Ops, Policy};
 use crate::world::state::{Saved, State};
 use crate::world::{ClockSetting, Document, DocumentError, World, ids::Ids};
 
@@ -107,13 +107,6 @@ impl Inner {
                 ops: st.ops.clone(),
                 ids: st.ids.clone(),
             }));
-        }
-    }
-
-    /// Stores a new operation under its kind's policy; finishes it at once when the policy is `immediate`.
-    pub fn schedule(&self, st: &mut State, op: Operation) {
-        if st.schedule(op, self.clock.now()) {
-            self.wake.notify_one();
         }
     }
 

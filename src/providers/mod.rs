@@ -1,15 +1,23 @@
 //! The API families. Each method is implemented once in a `service.rs` (a `service/` directory, by method group,
-//! for Channel and Yandex); `rest.rs` and `grpc.rs` are thin adapters.
-//! Each family declares its REST routes once, as data, in its `routes.rs` (method, template, RPC name, whether it
-//! writes, handler). This module holds what all REST adapters share: the parsed request, the lookup of a request in
-//! its family's table ([`Routed`], and [`grpc_route`] for gRPC methods) and the entry point that serves it.
+//! for Channel and Yandex). Each family declares its routes once, as data, in its `routes.rs`: method, template,
+//! RPC name, whether it writes, the REST handler and, for Channel and Yandex, the gRPC binding of the RPC
+//! ([`binding`]: a closure over the service function, turned into a plain `fn` by `grpc!`). Yandex's REST handlers
+//! are inline closures in the entry (over `yandex::rest`'s helpers); Channel's, longer (query checks, update masks,
+//! one handler for an RPC's two paths), are named functions in `rest.rs` / `rest_orders.rs`. So adding an RPC
+//! touches its table, its service and its tests, and for Channel its REST adapter. This module holds
+//! what all adapters share: the parsed REST request, the lookup of a request in its family's table ([`Routed`], and
+//! [`grpc_route`] for gRPC methods) and the REST entry point.
 //!
 //! The Google families' service functions are `fn(&mut Ctx, Request) -> ApiResult<Response>` ([`ctx`]): the adapter
 //! binds path, query and body into the request message, [`serve`] parses it into the service's request type
 //! (`TryFrom`, domain types from `google::names`, outside the lock), then [`call`] locks once, pins "now", runs the
 //! service, unlocks and does what the service left for after the lock (waking the operation completer). SCP and
-//! Yandex still take the `App`.
+//! Yandex services take the same `Ctx`; what those families check before reading a request travels with it,
+//! parsed outside the lock too: SCP's API version and signature (`scp::auth::Signed`), Yandex's caller
+//! (`yandex::iam::Checked`, which answers what parsing found wrong only once the caller is authorized). Yandex's
+//! endpoint discovery alone takes no lock: it reads the listeners, not the world.
 
+pub mod binding;
 pub mod ctx;
 pub mod google;
 pub mod scp;
@@ -19,6 +27,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
+pub use self::binding::GrpcFn;
 pub use self::ctx::{Ctx, call, serve};
 use self::google::Version;
 use crate::app::App;
@@ -108,8 +117,8 @@ pub enum Handler {
     Raw(fn(&RestRequest) -> ApiResult<Response>),
 }
 
-/// A route of one of the families' tables.
-pub type Route = crate::route::Route<Handler>;
+/// A route of one of the families' tables: its REST handler and, for an RPC served over gRPC, its gRPC binding.
+pub type Route = crate::route::Route<Handler, GrpcFn>;
 
 /// Every family's route table, with how many leading segments (the API versions it serves) come before its
 /// templates.
@@ -128,7 +137,7 @@ pub fn tables() -> [(Family, &'static [Route]); 4] {
 pub struct Routed {
     pub family: Family,
     path: ApiResult<RestPath>,
-    found: Found<'static, Handler>,
+    found: Found<'static, Handler, GrpcFn>,
 }
 
 impl Routed {
@@ -178,14 +187,15 @@ impl Routed {
     }
 }
 
-/// The route of a gRPC method (`/package.Service/Method`): the entry of its family's table with that RPC name.
+/// The route of a gRPC method (`/package.Service/Method`): the entry of its family's table with that RPC name and
+/// a gRPC binding. `None` is a method provmock does not serve.
 pub fn grpc_route(path: &str) -> Option<&'static Route> {
     let rpc = path.strip_prefix('/').unwrap_or(path);
     let table = match Family::of_grpc_path(path) {
         Family::Yandex => yandex::routes::ROUTES,
         _ => google::channel::routes::ROUTES,
     };
-    table.iter().find(|r| r.rpc == rpc)
+    table.iter().find(|r| r.grpc.is_some() && r.rpc == rpc)
 }
 
 /// The REST entry point for every family: serves the route the request was looked up to ([`Routed`]), or answers

@@ -147,7 +147,7 @@ async fn every_route_is_reachable_and_its_writes_flag_is_true() {
             .expect("operation name")
             .to_string(),
     };
-    let (mut walked, mut changed) = (0, 0);
+    let (mut walked, mut grpc_walked, mut changed) = (0, 0, 0);
     for (family, table) in tables() {
         assert!(!table.is_empty(), "{family:?} has routes");
         for route in table {
@@ -173,7 +173,8 @@ async fn every_route_is_reachable_and_its_writes_flag_is_true() {
                 route.template
             );
             changed += usize::from(check_writes(route, route.method.as_str(), &before, &after));
-            if matches!(family, Family::Channel | Family::Yandex) {
+            if route.grpc.is_some() {
+                grpc_walked += 1;
                 let before = state(&app).await;
                 let status = grpc_status(&app, &h2, route.rpc).await;
                 let after = state(&app).await;
@@ -189,6 +190,8 @@ async fn every_route_is_reachable_and_its_writes_flag_is_true() {
         }
     }
     assert!(walked > 60, "walked {walked} routes");
+    // Every Channel and Yandex RPC is bound to gRPC on one of its routes.
+    assert!(grpc_walked > 40, "called {grpc_walked} routes over gRPC");
     // The walk does write (create, update, delete a customer, read and delete an operation, …): the check bites.
     assert!(changed >= 4, "only {changed} calls changed the world");
     app.server.shutdown().await;
@@ -218,6 +221,12 @@ fn rpc_names_are_unique_per_handler_and_grpc_methods_find_their_route() {
                 let found = provmock::internals::grpc_route(&format!("/{}", a.rpc))
                     .expect("the gRPC method finds its route");
                 assert_eq!(found.writes, a.writes, "{}", a.rpc);
+                assert!(found.grpc.is_some(), "{} has a gRPC binding", a.rpc);
+                if a.grpc.is_some() {
+                    assert!(std::ptr::eq(found, a), "{} is bound to gRPC once", a.rpc);
+                }
+            } else {
+                assert!(a.grpc.is_none(), "{family:?} has no gRPC: {}", a.rpc);
             }
         }
     }

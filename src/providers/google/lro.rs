@@ -4,11 +4,13 @@
 use serde_json::{Map, Value, json};
 
 use super::{Version, enums_to_int};
+use crate::app::App;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::family::Family;
 use crate::paging;
 use crate::proto::google::longrunning as lropb;
-use crate::providers::Ctx;
+use crate::providers::{Ctx, call};
+use crate::request::Caller;
 use crate::world::ops::{AnyJson, Operation, Outcome};
 use crate::world::stored;
 
@@ -172,6 +174,25 @@ pub fn list_operations(
         Operation::clone,
     );
     Ok((page, next))
+}
+
+/// `ListOperations` over gRPC, as the route's binding calls it: the request message in, the response message out.
+pub fn list_operations_proto(
+    app: &App,
+    caller: &Caller,
+    r: lropb::ListOperationsRequest,
+) -> ApiResult<lropb::ListOperationsResponse> {
+    let req = ListOperations {
+        filter: &r.filter,
+        page_size: i64::from(r.page_size),
+        page_token: &r.page_token,
+    };
+    let (ops, next) = call(app, caller, req, list_operations)?;
+    Ok(lropb::ListOperationsResponse {
+        operations: ops.iter().map(operation_proto).collect(),
+        next_page_token: next,
+        unreachable: Vec::new(),
+    })
 }
 
 /// Cancelling a running operation finishes it with CANCELLED; cancelling a finished one changes nothing.

@@ -1,6 +1,8 @@
 //! Samsung Cloud Platform: Cloud Control's account factory (`POST /v1/accounts`) with HMAC signatures and API
 //! versions, and the Organization account reads clients poll until an account is ACTIVE.
 
+pub mod accounts;
+pub mod auth;
 pub mod rest;
 pub mod routes;
 pub mod service;

@@ -6,10 +6,11 @@ use axum::response::Response;
 use http::{HeaderValue, StatusCode};
 use serde_json::json;
 
-use super::service::{self, Credentials, ListQuery};
-use super::versions;
+use super::accounts::{self, ListQuery};
+use super::auth::{Credentials, Signed, Versioned};
+use super::{service, versions};
 use crate::error::{ApiError, ApiResult, json_response};
-use crate::providers::RestRequest;
+use crate::providers::{RestRequest, call};
 
 fn header(r: &RestRequest, name: &str) -> Option<String> {
     r.headers
@@ -28,7 +29,21 @@ fn credentials(r: &RestRequest) -> Credentials {
         account_id: header(r, "scp-accountid"),
         url: super::signature::rebuild_url(r.scheme, host, &r.raw_path, r.raw_query.as_deref()),
         method: r.method.as_str().to_string(),
+        skew: r.app.config.scp_skew,
     }
+}
+
+/// The request with the version header and the credentials SCP checks before it.
+fn signed<Q>(r: &RestRequest, req: ApiResult<Q>) -> Signed<Q> {
+    Signed {
+        api_version: header(r, "scp-api-version"),
+        credentials: credentials(r),
+        req,
+    }
+}
+
+fn versioned(status: StatusCode, v: Versioned<serde_json::Value>) -> Response {
+    with_warning(json_response(status, &v.body), v.warning)
 }
 
 fn with_warning(mut resp: Response, warning: Option<String>) -> Response {
@@ -57,10 +72,6 @@ fn usize_param(r: &RestRequest, name: &str, default: usize, max: usize) -> ApiRe
     }
 }
 
-fn api_version(r: &RestRequest) -> Option<String> {
-    header(r, "scp-api-version")
-}
-
 pub fn list_versions(r: &RestRequest) -> ApiResult<Response> {
     let host = r.authority().unwrap_or("localhost");
     // guess: one base URL serves both services; `/` lists Cloud Control's versions (the account factory).
@@ -71,23 +82,20 @@ pub fn list_versions(r: &RestRequest) -> ApiResult<Response> {
 }
 
 pub fn create_account(r: &RestRequest) -> ApiResult<Response> {
-    let now = r.app.clock.now();
-    let negotiated = versions::negotiate(api_version(r).as_deref(), "cloudcontrol", now)?;
-    let creator = service::authenticate(&r.app, &credentials(r))?;
-    let req = parse_body(&r.body)?;
-    let created = service::create_account(&r.app, creator, req)?;
-    let body = json!({"account_id": created.account_id, "job_id": created.job_id});
+    let req = signed(
+        r,
+        parse_body(&r.body).and_then(service::NewAccount::try_from),
+    );
+    let created = call(&r.app, &r.caller, req, service::create_account)?;
+    let body = json!({"account_id": created.body.account_id, "job_id": created.body.job_id});
     Ok(with_warning(
         json_response(StatusCode::CREATED, &body),
-        negotiated.warning,
+        created.warning,
     ))
 }
 
-pub fn list_accounts(r: &RestRequest) -> ApiResult<Response> {
-    let now = r.app.clock.now();
-    let negotiated = versions::negotiate(api_version(r).as_deref(), "organization", now)?;
-    service::authenticate(&r.app, &credentials(r))?;
-    let q = ListQuery {
+fn list_query(r: &RestRequest) -> ApiResult<accounts::ListAccounts> {
+    ListQuery {
         page: usize_param(r, "page", 0, usize::MAX / 2)?,
         // guess: at most 1000 per page.
         size: usize_param(r, "size", 20, 1000)?.max(1),
@@ -95,21 +103,18 @@ pub fn list_accounts(r: &RestRequest) -> ApiResult<Response> {
         name: r.query.text(&["name"]),
         email: r.query.text(&["email"]),
         parent_unit_id: r.query.text(&["parent_unit_id"]),
-    };
-    let v = service::list_accounts(&r.app, &q)?;
-    Ok(with_warning(
-        json_response(StatusCode::OK, &v),
-        negotiated.warning,
-    ))
+    }
+    .try_into()
+}
+
+pub fn list_accounts(r: &RestRequest) -> ApiResult<Response> {
+    let req = signed(r, list_query(r));
+    let v = call(&r.app, &r.caller, req, accounts::list_accounts)?;
+    Ok(versioned(StatusCode::OK, v))
 }
 
 pub fn get_account(r: &RestRequest) -> ApiResult<Response> {
-    let now = r.app.clock.now();
-    let negotiated = versions::negotiate(api_version(r).as_deref(), "organization", now)?;
-    service::authenticate(&r.app, &credentials(r))?;
-    let v = service::get_account(&r.app, &r.var("id"))?;
-    Ok(with_warning(
-        json_response(StatusCode::OK, &v),
-        negotiated.warning,
-    ))
+    let req = signed(r, Ok(r.var("id")));
+    let v = call(&r.app, &r.caller, req, accounts::get_account)?;
+    Ok(versioned(StatusCode::OK, v))
 }

@@ -12,6 +12,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "scp.cloudcontrol.AccountFactory/ListVersions",
         writes: false,
         handler: Handler::Raw(rest::list_versions),
+        grpc: None,
     },
     Route {
         method: Method::POST,
@@ -19,6 +20,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "scp.cloudcontrol.AccountFactory/CreateAccount",
         writes: true,
         handler: Handler::Raw(rest::create_account),
+        grpc: None,
     },
     Route {
         method: Method::GET,
@@ -26,6 +28,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "scp.organization.Accounts/ListAccounts",
         writes: false,
         handler: Handler::Raw(rest::list_accounts),
+        grpc: None,
     },
     Route {
         method: Method::GET,
@@ -33,5 +36,6 @@ pub static ROUTES: &[Route] = &[
         rpc: "scp.organization.Accounts/GetAccount",
         writes: false,
         handler: Handler::Raw(rest::get_account),
+        grpc: None,
     },
 ];

@@ -33,7 +33,9 @@ const IDS: &[&str] = &[
     "marketplace",
 ];
 
-fn address(app: &App) -> String {
+/// Where every endpoint points: provmock's public host and the TLS port (the plain one when TLS is off). Read by
+/// the adapters from the configuration and the listeners, not the world, so discovery takes no lock.
+pub fn address(app: &App) -> String {
     let l = app.listening();
     let host = app
         .config
@@ -43,13 +45,12 @@ fn address(app: &App) -> String {
     format!("{host}:{}", l.tls_port.unwrap_or(l.plain_port))
 }
 
-pub fn list(app: &App) -> pb::ListApiEndpointsResponse {
-    let addr = address(app);
+pub fn list(addr: &str) -> pb::ListApiEndpointsResponse {
     let endpoints = IDS
         .iter()
         .map(|id| pb::ApiEndpoint {
             id: id.to_string(),
-            address: addr.clone(),
+            address: addr.to_string(),
         })
         .collect();
     pb::ListApiEndpointsResponse {
@@ -58,11 +59,11 @@ pub fn list(app: &App) -> pb::ListApiEndpointsResponse {
     }
 }
 
-pub fn get(app: &App, id: &str) -> ApiResult<pb::ApiEndpoint> {
+pub fn get(addr: &str, id: &str) -> ApiResult<pb::ApiEndpoint> {
     if IDS.contains(&id) {
         Ok(pb::ApiEndpoint {
             id: id.to_string(),
-            address: address(app),
+            address: addr.to_string(),
         })
     } else {
         Err(ApiError::not_found(format!(

@@ -4,26 +4,36 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Duration;
 
-use crate::app::App;
-use crate::config::AuthMode;
 use crate::error::{ApiError, ApiResult};
 use crate::proto::yandex::cloud::iam::v1 as pb;
-use crate::request::Caller;
+use crate::providers::Ctx;
 use crate::world::google::sha256_hex;
-use crate::world::state::State;
 use crate::world::yandex::IssuedToken;
 
 /// guess: IAM tokens live 12 hours, as Yandex documents for real ones.
 const TOKEN_LIFETIME_HOURS: i64 = 12;
 
+/// A Yandex request parsed outside the lock. Yandex answers an unauthorized caller before a malformed request, so
+/// what parsing found wrong waits here until [`Checked::authorize`] has checked the caller (what the `TryFrom`
+/// itself fails with is answered before, as it always was).
+pub struct Checked<Q>(pub ApiResult<Q>);
+
+impl<Q> Checked<Q> {
+    /// The caller's subject (see [`authorize`]), then the request or what was wrong with it.
+    pub fn authorize(self, ctx: &Ctx<'_>) -> ApiResult<(String, Q)> {
+        let subject = authorize(ctx)?;
+        Ok((subject, self.0?))
+    }
+}
+
 /// In strict mode the caller needs a fixture or issued, unexpired token. Returns the subject (for `created_by`).
-pub fn authorize(app: &App, st: &State, caller: &Caller) -> ApiResult<String> {
-    let now = app.clock.now();
+pub fn authorize(ctx: &Ctx<'_>) -> ApiResult<String> {
+    let caller = ctx.caller;
     let subject = caller
         .bearer
         .as_deref()
-        .and_then(|t| st.world.yandex.subject_of(t, now));
-    if app.config.auth != AuthMode::Strict {
+        .and_then(|t| ctx.st.world.yandex.subject_of(t, ctx.now));
+    if !ctx.strict() {
         return Ok(subject.unwrap_or_default());
     }
     match (&caller.bearer, subject) {
@@ -45,42 +55,56 @@ fn jwt_key_id(jwt: &str) -> Option<String> {
     v.get("kid").and_then(|k| k.as_str()).map(str::to_string)
 }
 
-pub fn create_token(
-    app: &App,
-    req: pb::CreateIamTokenRequest,
-) -> ApiResult<pb::CreateIamTokenResponse> {
-    use pb::create_iam_token_request::Identity;
-    let identity = req.identity.ok_or_else(|| {
-        ApiError::invalid_field(
-            "identity",
-            "one of yandex_passport_oauth_token or jwt is required",
-        )
-    })?;
-    let strict = app.config.auth == AuthMode::Strict;
-    let now = app.clock.now();
-    let mut st = app.lock();
-    let subject = match identity {
-        Identity::YandexPassportOauthToken(t) => {
-            if t.is_empty() || t.chars().count() > 4000 {
-                return Err(ApiError::invalid_field(
-                    "yandex_passport_oauth_token",
-                    "must be 1-4000 characters",
-                ));
-            }
-            match st.world.yandex.oauth_subject(&t) {
-                Some(s) => s,
-                None if strict => {
-                    return Err(ApiError::unauthenticated(
-                        "the OAuth token is not known to provmock's fixtures",
+/// A `CreateIamToken` whose identity is there and within its length.
+pub enum NewToken {
+    OAuth(String),
+    Jwt(String),
+}
+
+impl TryFrom<pb::CreateIamTokenRequest> for NewToken {
+    type Error = ApiError;
+    fn try_from(req: pb::CreateIamTokenRequest) -> ApiResult<NewToken> {
+        use pb::create_iam_token_request::Identity;
+        let identity = req.identity.ok_or_else(|| {
+            ApiError::invalid_field(
+                "identity",
+                "one of yandex_passport_oauth_token or jwt is required",
+            )
+        })?;
+        match identity {
+            Identity::YandexPassportOauthToken(t) => {
+                if t.is_empty() || t.chars().count() > 4000 {
+                    return Err(ApiError::invalid_field(
+                        "yandex_passport_oauth_token",
+                        "must be 1-4000 characters",
                     ));
                 }
-                None => "oauth-user".to_string(),
+                Ok(NewToken::OAuth(t))
+            }
+            Identity::Jwt(jwt) => {
+                if jwt.is_empty() || jwt.chars().count() > 8000 {
+                    return Err(ApiError::invalid_field("jwt", "must be 1-8000 characters"));
+                }
+                Ok(NewToken::Jwt(jwt))
             }
         }
-        Identity::Jwt(jwt) => {
-            if jwt.is_empty() || jwt.chars().count() > 8000 {
-                return Err(ApiError::invalid_field("jwt", "must be 1-8000 characters"));
+    }
+}
+
+pub fn create_token(ctx: &mut Ctx<'_>, req: NewToken) -> ApiResult<pb::CreateIamTokenResponse> {
+    let strict = ctx.strict();
+    let st = &mut *ctx.st;
+    let subject = match req {
+        NewToken::OAuth(t) => match st.world.yandex.oauth_subject(&t) {
+            Some(s) => s,
+            None if strict => {
+                return Err(ApiError::unauthenticated(
+                    "the OAuth token is not known to provmock's fixtures",
+                ));
             }
+            None => "oauth-user".to_string(),
+        },
+        NewToken::Jwt(jwt) => {
             let kid = jwt_key_id(&jwt);
             match kid
                 .as_deref()
@@ -98,7 +122,7 @@ pub fn create_token(
         }
     };
     let token = format!("t1.{}", st.ids.mixed_alnum(96));
-    let expires_at = now + Duration::hours(TOKEN_LIFETIME_HOURS);
+    let expires_at = ctx.now + Duration::hours(TOKEN_LIFETIME_HOURS);
     let hash = sha256_hex(&token);
     st.world.yandex.issued.insert(
         hash.clone(),

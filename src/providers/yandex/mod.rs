@@ -1,7 +1,6 @@
 //! Yandex Cloud IdP: users and userpools, operations, endpoint discovery and IAM tokens, over gRPC and REST.
 
 pub mod discovery;
-pub mod grpc;
 pub mod iam;
 pub mod rest;
 pub mod routes;

@@ -1,19 +1,21 @@
 //! Yandex over REST: `/organization-manager/v1/idp/...`, `/operations/{id}[:cancel]`, `/endpoints`, `/iam/v1/tokens`,
-//! with Yandex's JSON conventions (camelCase out, snake_case accepted, int64 as strings, enums by name) — one
-//! handler per route of `routes.rs`.
+//! with Yandex's JSON conventions (camelCase out, snake_case accepted, int64 as strings, enums by name): what the
+//! handlers inline in `routes.rs` share, `UpdateUser`'s handler, and the answer when no route takes a request.
 
-use super::{discovery, iam, service};
+use super::service;
 use crate::error::{ApiError, ApiResult};
 use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
 use crate::providers::google::{JsonBody, parse_body, proto_json};
-use crate::providers::{RestRequest, route_not_found};
+use crate::providers::{Ctx, RestRequest, route_not_found, serve};
 use crate::world::ops::Operation;
 
-fn q<'a>(r: &'a RestRequest, camel: &str, snake: &str) -> &'a str {
-    r.query.get(&[camel, snake]).unwrap_or("")
+/// A query parameter by either of its names (camelCase, snake_case); empty when absent.
+pub fn query(r: &RestRequest, camel: &str, snake: &str) -> String {
+    r.query.get(&[camel, snake]).unwrap_or("").to_string()
 }
 
-fn page_size(r: &RestRequest) -> ApiResult<i64> {
+/// `pageSize` (or `page_size`); 0 when absent.
+pub fn page_size(r: &RestRequest) -> ApiResult<i64> {
     match r.query.get(&["pageSize", "page_size"]) {
         None | Some("") => Ok(0),
         Some(v) => v
@@ -22,12 +24,34 @@ fn page_size(r: &RestRequest) -> ApiResult<i64> {
     }
 }
 
-fn op(res: ApiResult<Operation>) -> ApiResult<JsonBody> {
-    res.map(|o| service::operation_json(&o).into())
+/// A message in Yandex's REST JSON.
+pub fn json<T: serde::Serialize>(msg: &T) -> JsonBody {
+    proto_json(msg).into()
 }
 
-fn json<T: serde::Serialize>(msg: &T) -> JsonBody {
-    proto_json(msg).into()
+/// Serves a request message built from the REST request; the answer in Yandex's REST JSON.
+pub fn reply<P, Q, R: serde::Serialize>(
+    r: &RestRequest,
+    req: P,
+    service: impl FnOnce(&mut Ctx<'_>, Q) -> ApiResult<R>,
+) -> ApiResult<JsonBody>
+where
+    Q: TryFrom<P, Error = ApiError>,
+{
+    Ok(json(&serve(&r.app, &r.caller, req, service)?))
+}
+
+/// Serves a request message with a method that starts an operation; the operation in Yandex's REST JSON.
+pub fn operation<P, Q>(
+    r: &RestRequest,
+    req: P,
+    service: impl FnOnce(&mut Ctx<'_>, Q) -> ApiResult<Operation>,
+) -> ApiResult<JsonBody>
+where
+    Q: TryFrom<P, Error = ApiError>,
+{
+    let op = serve(&r.app, &r.caller, req, service)?;
+    Ok(service::operation_json(&op).into())
 }
 
 /// No route takes the request: UNIMPLEMENTED for IdP methods provmock does not serve, else 404.
@@ -45,31 +69,7 @@ pub fn unrouted(r: &RestRequest) -> ApiError {
     }
 }
 
-pub fn list_users(r: &RestRequest) -> ApiResult<JsonBody> {
-    let req = pb::ListUsersRequest {
-        userpool_id: q(r, "userpoolId", "userpool_id").to_string(),
-        page_size: page_size(r)?,
-        page_token: q(r, "pageToken", "page_token").to_string(),
-        filter: q(r, "filter", "filter").to_string(),
-    };
-    Ok(json(&service::list_users(&r.app, &r.caller, req)?))
-}
-
-pub fn create_user(r: &RestRequest) -> ApiResult<JsonBody> {
-    op(service::create_user(
-        &r.app,
-        &r.caller,
-        parse_body(&r.body)?,
-    ))
-}
-
-pub fn get_user(r: &RestRequest) -> ApiResult<JsonBody> {
-    let req = pb::GetUserRequest {
-        user_id: r.var("user_id"),
-    };
-    Ok(json(&service::get_user(&r.app, &r.caller, req)?))
-}
-
+/// `UpdateUser`: the update mask may come in the body or, as `updateMask`, in the query.
 pub fn update_user(r: &RestRequest) -> ApiResult<JsonBody> {
     let mut req: pb::UpdateUserRequest = parse_body(&r.body)?;
     req.user_id = r.var("user_id");
@@ -80,85 +80,5 @@ pub fn update_user(r: &RestRequest) -> ApiResult<JsonBody> {
             paths: m.split(',').map(|p| p.trim().to_string()).collect(),
         });
     }
-    op(service::update_user(&r.app, &r.caller, req))
-}
-
-pub fn delete_user(r: &RestRequest) -> ApiResult<JsonBody> {
-    let req = pb::DeleteUserRequest {
-        user_id: r.var("user_id"),
-    };
-    op(service::delete_user(&r.app, &r.caller, req))
-}
-
-pub fn suspend_user(r: &RestRequest) -> ApiResult<JsonBody> {
-    let mut req: pb::SuspendUserRequest = parse_body(&r.body)?;
-    req.user_id = r.var("user_id");
-    op(service::suspend_user(&r.app, &r.caller, req))
-}
-
-pub fn reactivate_user(r: &RestRequest) -> ApiResult<JsonBody> {
-    let req = pb::ReactivateUserRequest {
-        user_id: r.var("user_id"),
-    };
-    op(service::reactivate_user(&r.app, &r.caller, req))
-}
-
-pub fn list_userpools(r: &RestRequest) -> ApiResult<JsonBody> {
-    let req = pb::ListUserpoolsRequest {
-        organization_id: q(r, "organizationId", "organization_id").to_string(),
-        page_size: page_size(r)?,
-        page_token: q(r, "pageToken", "page_token").to_string(),
-        filter: q(r, "filter", "filter").to_string(),
-    };
-    Ok(json(&service::list_userpools(&r.app, &r.caller, req)?))
-}
-
-pub fn create_userpool(r: &RestRequest) -> ApiResult<JsonBody> {
-    op(service::create_userpool(
-        &r.app,
-        &r.caller,
-        parse_body(&r.body)?,
-    ))
-}
-
-pub fn get_userpool(r: &RestRequest) -> ApiResult<JsonBody> {
-    let req = pb::GetUserpoolRequest {
-        userpool_id: r.var("userpool_id"),
-    };
-    Ok(json(&service::get_userpool(&r.app, &r.caller, req)?))
-}
-
-pub fn delete_userpool(r: &RestRequest) -> ApiResult<JsonBody> {
-    let req = pb::DeleteUserpoolRequest {
-        userpool_id: r.var("userpool_id"),
-    };
-    op(service::delete_userpool(&r.app, &r.caller, req))
-}
-
-pub fn get_operation(r: &RestRequest) -> ApiResult<JsonBody> {
-    op(service::get_operation(
-        &r.app,
-        &r.caller,
-        &r.var("operation_id"),
-    ))
-}
-
-pub fn cancel_operation(r: &RestRequest) -> ApiResult<JsonBody> {
-    op(service::cancel_operation(
-        &r.app,
-        &r.caller,
-        &r.var("operation_id"),
-    ))
-}
-
-pub fn list_endpoints(r: &RestRequest) -> ApiResult<JsonBody> {
-    Ok(json(&discovery::list(&r.app)))
-}
-
-pub fn get_endpoint(r: &RestRequest) -> ApiResult<JsonBody> {
-    Ok(json(&discovery::get(&r.app, &r.var("api_endpoint_id"))?))
-}
-
-pub fn create_token(r: &RestRequest) -> ApiResult<JsonBody> {
-    Ok(json(&iam::create_token(&r.app, parse_body(&r.body)?)?))
+    operation(r, req, service::update_user)
 }

@@ -3,7 +3,6 @@
 
 pub mod catalog;
 pub mod filter;
-pub mod grpc;
 pub mod orders;
 pub mod partner_links;
 pub mod rest;

@@ -1,10 +1,18 @@
 //! Cloud Channel's REST routes, declared once: method, AIP-127 template (after the version, `v1` or `v1alpha1`), the
 //! RPC it stands for (also its gRPC method, which fault rules and the journal name it by), whether it may change
-//! the world (reading an operation can finish it, so those write), and its handler in `rest.rs` / `rest_orders.rs`.
+//! the world (reading an operation can finish it, so those write), its REST handler in `rest.rs` / `rest_orders.rs`,
+//! and the gRPC binding of its RPC (on the RPC's first route) over the same service function.
 use http::Method;
 
-use super::{rest, rest_orders};
-use crate::providers::{Handler, Route};
+use pbjson_types::Empty;
+
+use super::{catalog, orders, partner_links, rest, rest_orders, service};
+use crate::proto::google::cloud::channel::v1 as pb;
+use crate::proto::google::longrunning as lropb;
+use crate::providers::binding::grpc;
+use crate::providers::ctx::Later;
+use crate::providers::google::{Version, lro};
+use crate::providers::{Handler, Route, call, serve};
 
 pub static ROUTES: &[Route] = &[
     Route {
@@ -13,6 +21,17 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/CheckCloudIdentityAccountsExist",
         writes: false,
         handler: Handler::Json(rest::check_cloud_identity_accounts_exist),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: pb::CheckCloudIdentityAccountsExistRequest| {
+                serve(
+                    app,
+                    caller,
+                    (req, Version::V1),
+                    service::check_cloud_identity_accounts_exist,
+                )
+            }
+        ),
     },
     Route {
         method: Method::GET,
@@ -20,6 +39,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListCustomers",
         writes: false,
         handler: Handler::Json(rest::list_customers),
+        grpc: grpc!(Channel, pb::ListCustomersRequest => service::list_customers),
     },
     Route {
         method: Method::POST,
@@ -27,6 +47,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/CreateCustomer",
         writes: true,
         handler: Handler::Json(rest::create_customer),
+        grpc: grpc!(Channel, pb::CreateCustomerRequest => service::create_customer),
     },
     Route {
         method: Method::GET,
@@ -34,6 +55,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListCustomers",
         writes: false,
         handler: Handler::Json(rest::list_customers),
+        grpc: None,
     },
     Route {
         method: Method::POST,
@@ -41,6 +63,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/CreateCustomer",
         writes: true,
         handler: Handler::Json(rest::create_customer),
+        grpc: None,
     },
     Route {
         method: Method::POST,
@@ -48,6 +71,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ImportCustomer",
         writes: true,
         handler: Handler::Json(rest::import_customer),
+        grpc: grpc!(Channel, pb::ImportCustomerRequest => service::import_customer),
     },
     Route {
         method: Method::POST,
@@ -55,6 +79,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ImportCustomer",
         writes: true,
         handler: Handler::Json(rest::import_customer),
+        grpc: None,
     },
     Route {
         method: Method::GET,
@@ -62,6 +87,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/GetCustomer",
         writes: false,
         handler: Handler::Json(rest::get_customer),
+        grpc: grpc!(Channel, pb::GetCustomerRequest => service::get_customer),
     },
     Route {
         method: Method::PATCH,
@@ -69,6 +95,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/UpdateCustomer",
         writes: true,
         handler: Handler::Json(rest::update_customer),
+        grpc: grpc!(Channel, pb::UpdateCustomerRequest => service::update_customer),
     },
     Route {
         method: Method::DELETE,
@@ -76,6 +103,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/DeleteCustomer",
         writes: true,
         handler: Handler::Json(rest::delete_customer),
+        grpc: grpc!(Channel, |app, caller, req: pb::DeleteCustomerRequest| {
+            serve(app, caller, req, service::delete_customer).map(|()| Empty {})
+        }),
     },
     Route {
         method: Method::GET,
@@ -83,6 +113,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/GetCustomer",
         writes: false,
         handler: Handler::Json(rest::get_customer),
+        grpc: None,
     },
     Route {
         method: Method::PATCH,
@@ -90,6 +121,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/UpdateCustomer",
         writes: true,
         handler: Handler::Json(rest::update_customer),
+        grpc: None,
     },
     Route {
         method: Method::DELETE,
@@ -97,6 +129,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/DeleteCustomer",
         writes: true,
         handler: Handler::Json(rest::delete_customer),
+        grpc: None,
     },
     Route {
         method: Method::POST,
@@ -104,6 +137,13 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ProvisionCloudIdentity",
         writes: true,
         handler: Handler::Json(rest::provision_cloud_identity),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: pb::ProvisionCloudIdentityRequest| {
+                serve(app, caller, req, service::provision_cloud_identity)
+                    .map(|op| lro::operation_proto(&op))
+            }
+        ),
     },
     Route {
         method: Method::GET,
@@ -111,6 +151,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.longrunning.Operations/ListOperations",
         writes: false,
         handler: Handler::Json(rest::list_operations),
+        grpc: grpc!(Channel, |app, caller, req: lropb::ListOperationsRequest| {
+            lro::list_operations_proto(app, caller, req)
+        }),
     },
     Route {
         method: Method::GET,
@@ -118,6 +161,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.longrunning.Operations/GetOperation",
         writes: true,
         handler: Handler::Json(rest::get_operation),
+        grpc: grpc!(Channel, |app, caller, req: lropb::GetOperationRequest| {
+            call(app, caller, &*req.name, lro::get_operation).map(|op| lro::operation_proto(&op))
+        }),
     },
     Route {
         method: Method::DELETE,
@@ -125,6 +171,12 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.longrunning.Operations/DeleteOperation",
         writes: true,
         handler: Handler::Json(rest::delete_operation),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: lropb::DeleteOperationRequest| {
+                call(app, caller, &*req.name, lro::delete_operation).map(|()| Empty {})
+            }
+        ),
     },
     Route {
         method: Method::POST,
@@ -132,6 +184,12 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.longrunning.Operations/CancelOperation",
         writes: true,
         handler: Handler::Json(rest::cancel_operation),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: lropb::CancelOperationRequest| {
+                call(app, caller, &*req.name, lro::cancel_operation).map(|()| Empty {})
+            }
+        ),
     },
     Route {
         method: Method::GET,
@@ -139,6 +197,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListProducts",
         writes: false,
         handler: Handler::Json(rest_orders::list_products),
+        grpc: grpc!(Channel, |app, caller, req: pb::ListProductsRequest| {
+            serve(app, caller, req, catalog::list_products).and_then(Later::run)
+        }),
     },
     Route {
         method: Method::GET,
@@ -146,6 +207,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListSkus",
         writes: false,
         handler: Handler::Json(rest_orders::list_skus),
+        grpc: grpc!(Channel, |app, caller, req: pb::ListSkusRequest| {
+            serve(app, caller, req, catalog::list_skus).and_then(Later::run)
+        }),
     },
     Route {
         method: Method::GET,
@@ -153,6 +217,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListOffers",
         writes: false,
         handler: Handler::Json(rest_orders::list_offers),
+        grpc: grpc!(Channel, |app, caller, req: pb::ListOffersRequest| {
+            serve(app, caller, req, catalog::list_offers).and_then(Later::run)
+        }),
     },
     Route {
         method: Method::POST,
@@ -160,6 +227,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListTransferableSkus",
         writes: false,
         handler: Handler::Json(rest_orders::list_transferable_skus),
+        grpc: grpc!(Channel, pb::ListTransferableSkusRequest => catalog::list_transferable_skus),
     },
     Route {
         method: Method::POST,
@@ -167,6 +235,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListTransferableOffers",
         writes: false,
         handler: Handler::Json(rest_orders::list_transferable_offers),
+        grpc: grpc!(Channel, pb::ListTransferableOffersRequest => catalog::list_transferable_offers),
     },
     Route {
         method: Method::GET,
@@ -174,6 +243,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListPurchasableSkus",
         writes: false,
         handler: Handler::Json(rest_orders::list_purchasable_skus),
+        grpc: grpc!(Channel, pb::ListPurchasableSkusRequest => catalog::list_purchasable_skus),
     },
     Route {
         method: Method::GET,
@@ -181,6 +251,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListPurchasableOffers",
         writes: false,
         handler: Handler::Json(rest_orders::list_purchasable_offers),
+        grpc: grpc!(Channel, pb::ListPurchasableOffersRequest => catalog::list_purchasable_offers),
     },
     Route {
         method: Method::GET,
@@ -188,6 +259,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/QueryEligibleBillingAccounts",
         writes: false,
         handler: Handler::Json(rest_orders::query_eligible_billing_accounts),
+        grpc: grpc!(Channel, pb::QueryEligibleBillingAccountsRequest => catalog::query_eligible_billing_accounts),
     },
     Route {
         method: Method::POST,
@@ -195,6 +267,13 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/TransferEntitlements",
         writes: true,
         handler: Handler::Json(rest_orders::transfer_entitlements),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: pb::TransferEntitlementsRequest| {
+                serve(app, caller, req, orders::transfer_entitlements)
+                    .map(|op| lro::operation_proto(&op))
+            }
+        ),
     },
     Route {
         method: Method::POST,
@@ -202,6 +281,13 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/TransferEntitlementsToGoogle",
         writes: true,
         handler: Handler::Json(rest_orders::transfer_entitlements_to_google),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: pb::TransferEntitlementsToGoogleRequest| {
+                serve(app, caller, req, orders::transfer_entitlements_to_google)
+                    .map(|op| lro::operation_proto(&op))
+            }
+        ),
     },
     Route {
         method: Method::GET,
@@ -209,6 +295,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListEntitlements",
         writes: false,
         handler: Handler::Json(rest_orders::list_entitlements),
+        grpc: grpc!(Channel, pb::ListEntitlementsRequest => orders::list_entitlements),
     },
     Route {
         method: Method::POST,
@@ -216,6 +303,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/CreateEntitlement",
         writes: true,
         handler: Handler::Json(rest_orders::create_entitlement),
+        grpc: grpc!(Channel, |app, caller, req: pb::CreateEntitlementRequest| {
+            serve(app, caller, req, orders::create_entitlement).map(|op| lro::operation_proto(&op))
+        }),
     },
     Route {
         method: Method::GET,
@@ -223,6 +313,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/GetEntitlement",
         writes: false,
         handler: Handler::Json(rest_orders::get_entitlement),
+        grpc: grpc!(Channel, pb::GetEntitlementRequest => orders::get_entitlement),
     },
     Route {
         method: Method::GET,
@@ -230,6 +321,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/LookupOffer",
         writes: false,
         handler: Handler::Json(rest_orders::lookup_offer),
+        grpc: grpc!(Channel, pb::LookupOfferRequest => catalog::lookup_offer),
     },
     Route {
         method: Method::GET,
@@ -237,6 +329,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListEntitlementChanges",
         writes: false,
         handler: Handler::Json(rest_orders::list_entitlement_changes),
+        grpc: grpc!(Channel, pb::ListEntitlementChangesRequest => orders::list_entitlement_changes),
     },
     Route {
         method: Method::POST,
@@ -244,6 +337,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ChangeParameters",
         writes: true,
         handler: Handler::Json(rest_orders::change_parameters),
+        grpc: grpc!(Channel, |app, caller, req: pb::ChangeParametersRequest| {
+            serve(app, caller, req, orders::change_parameters).map(|op| lro::operation_proto(&op))
+        }),
     },
     Route {
         method: Method::POST,
@@ -251,6 +347,13 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ChangeRenewalSettings",
         writes: true,
         handler: Handler::Json(rest_orders::change_renewal_settings),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: pb::ChangeRenewalSettingsRequest| {
+                serve(app, caller, req, orders::change_renewal_settings)
+                    .map(|op| lro::operation_proto(&op))
+            }
+        ),
     },
     Route {
         method: Method::POST,
@@ -258,6 +361,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ChangeOffer",
         writes: true,
         handler: Handler::Json(rest_orders::change_offer),
+        grpc: grpc!(Channel, |app, caller, req: pb::ChangeOfferRequest| {
+            serve(app, caller, req, orders::change_offer).map(|op| lro::operation_proto(&op))
+        }),
     },
     Route {
         method: Method::POST,
@@ -265,6 +371,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/StartPaidService",
         writes: true,
         handler: Handler::Json(rest_orders::start_paid_service),
+        grpc: grpc!(Channel, |app, caller, req: pb::StartPaidServiceRequest| {
+            serve(app, caller, req, orders::start_paid_service).map(|op| lro::operation_proto(&op))
+        }),
     },
     Route {
         method: Method::POST,
@@ -272,6 +381,13 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/SuspendEntitlement",
         writes: true,
         handler: Handler::Json(rest_orders::suspend_entitlement),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: pb::SuspendEntitlementRequest| {
+                serve(app, caller, req, orders::suspend_entitlement)
+                    .map(|op| lro::operation_proto(&op))
+            }
+        ),
     },
     Route {
         method: Method::POST,
@@ -279,6 +395,13 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ActivateEntitlement",
         writes: true,
         handler: Handler::Json(rest_orders::activate_entitlement),
+        grpc: grpc!(
+            Channel,
+            |app, caller, req: pb::ActivateEntitlementRequest| {
+                serve(app, caller, req, orders::activate_entitlement)
+                    .map(|op| lro::operation_proto(&op))
+            }
+        ),
     },
     Route {
         method: Method::POST,
@@ -286,6 +409,9 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/CancelEntitlement",
         writes: true,
         handler: Handler::Json(rest_orders::cancel_entitlement),
+        grpc: grpc!(Channel, |app, caller, req: pb::CancelEntitlementRequest| {
+            serve(app, caller, req, orders::cancel_entitlement).map(|op| lro::operation_proto(&op))
+        }),
     },
     Route {
         method: Method::GET,
@@ -293,6 +419,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/ListChannelPartnerLinks",
         writes: false,
         handler: Handler::Json(rest_orders::list_channel_partner_links),
+        grpc: grpc!(Channel, pb::ListChannelPartnerLinksRequest => partner_links::list_channel_partner_links),
     },
     Route {
         method: Method::POST,
@@ -300,6 +427,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/CreateChannelPartnerLink",
         writes: true,
         handler: Handler::Json(rest_orders::create_channel_partner_link),
+        grpc: grpc!(Channel, pb::CreateChannelPartnerLinkRequest => partner_links::create_channel_partner_link),
     },
     Route {
         method: Method::GET,
@@ -307,6 +435,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/GetChannelPartnerLink",
         writes: false,
         handler: Handler::Json(rest_orders::get_channel_partner_link),
+        grpc: grpc!(Channel, pb::GetChannelPartnerLinkRequest => partner_links::get_channel_partner_link),
     },
     Route {
         method: Method::PATCH,
@@ -314,5 +443,6 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.cloud.channel.v1.CloudChannelService/UpdateChannelPartnerLink",
         writes: true,
         handler: Handler::Json(rest_orders::update_channel_partner_link),
+        grpc: grpc!(Channel, pb::UpdateChannelPartnerLinkRequest => partner_links::update_channel_partner_link),
     },
 ];

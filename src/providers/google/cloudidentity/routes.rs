@@ -13,6 +13,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.apps.cloudidentity.userinvitations.v1.UserInvitationService/ListUserInvitations",
         writes: false,
         handler: Handler::Json(rest::list),
+        grpc: None,
     },
     Route {
         method: Method::GET,
@@ -20,6 +21,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.apps.cloudidentity.userinvitations.v1.UserInvitationService/GetUserInvitation",
         writes: false,
         handler: Handler::Json(rest::get),
+        grpc: None,
     },
     Route {
         method: Method::GET,
@@ -27,6 +29,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.apps.cloudidentity.userinvitations.v1.UserInvitationService/IsInvitableUser",
         writes: false,
         handler: Handler::Json(rest::is_invitable_user),
+        grpc: None,
     },
     Route {
         method: Method::POST,
@@ -34,6 +37,7 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.apps.cloudidentity.userinvitations.v1.UserInvitationService/SendUserInvitation",
         writes: true,
         handler: Handler::Json(rest::send),
+        grpc: None,
     },
     Route {
         method: Method::POST,
@@ -41,5 +45,6 @@ pub static ROUTES: &[Route] = &[
         rpc: "google.apps.cloudidentity.userinvitations.v1.UserInvitationService/CancelUserInvitation",
         writes: true,
         handler: Handler::Json(rest::cancel),
+        grpc: None,
     },
 ];

@@ -1,18 +1,17 @@
 //! UserpoolService: get, list, create (with its name and subdomain rules) and delete.
 
-use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::paging;
 use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
-use crate::providers::yandex::iam::authorize;
-use crate::request::Caller;
+use crate::providers::Ctx;
+use crate::providers::yandex::iam::Checked;
 use crate::world::actions::Action;
 use crate::world::messages::{pool_not_found, pool_proto};
 use crate::world::ops::Operation;
 use crate::world::stored;
 use crate::world::yandex::{PoolStatus, Userpool};
 
-use super::operations::{new_id, start_op};
+use super::operations::{NewOp, new_id, start_op};
 use super::render::empty;
 use super::validate::{max_len, required};
 
@@ -20,29 +19,48 @@ pub const CREATE_POOL_KIND: &str = "yandex.createUserpool";
 /// guess: the userpool domain suffix Yandex shows for a default subdomain.
 const DOMAIN_SUFFIX: &str = "idp.yandexcloud.net";
 
-pub fn get_userpool(
-    app: &App,
-    caller: &Caller,
-    req: pb::GetUserpoolRequest,
-) -> ApiResult<pb::Userpool> {
-    let st = app.lock();
-    authorize(app, &st, caller)?;
-    required("userpool_id", &req.userpool_id, 50)?;
-    st.world
-        .yandex
-        .userpools
-        .get(&req.userpool_id)
-        .map(pool_proto)
-        .ok_or_else(|| pool_not_found(&req.userpool_id))
+/// The userpool a get or delete names.
+pub struct PoolId(String);
+
+fn pool_id(id: String) -> ApiResult<PoolId> {
+    required("userpool_id", &id, 50)?;
+    Ok(PoolId(id))
 }
 
-pub fn list_userpools(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListUserpoolsRequest,
-) -> ApiResult<pb::ListUserpoolsResponse> {
-    let st = app.lock();
-    authorize(app, &st, caller)?;
+impl TryFrom<pb::GetUserpoolRequest> for Checked<PoolId> {
+    type Error = ApiError;
+    fn try_from(req: pb::GetUserpoolRequest) -> ApiResult<Self> {
+        Ok(Checked(pool_id(req.userpool_id)))
+    }
+}
+
+pub fn get_userpool(ctx: &mut Ctx<'_>, req: Checked<PoolId>) -> ApiResult<pb::Userpool> {
+    let (_, PoolId(id)) = req.authorize(ctx)?;
+    ctx.st
+        .world
+        .yandex
+        .userpools
+        .get(&id)
+        .map(pool_proto)
+        .ok_or_else(|| pool_not_found(&id))
+}
+
+/// A `ListUserpools` with its page size, filter and token checked.
+pub struct ListUserpools {
+    organization_id: String,
+    size: usize,
+    fp: String,
+    after: String,
+}
+
+impl TryFrom<pb::ListUserpoolsRequest> for Checked<ListUserpools> {
+    type Error = ApiError;
+    fn try_from(req: pb::ListUserpoolsRequest) -> ApiResult<Self> {
+        Ok(Checked(list_userpools_request(req)))
+    }
+}
+
+fn list_userpools_request(req: pb::ListUserpoolsRequest) -> ApiResult<ListUserpools> {
     required("organization_id", &req.organization_id, 50)?;
     if !(0..=1000).contains(&req.page_size) {
         return Err(ApiError::invalid_field(
@@ -67,9 +85,28 @@ pub fn list_userpools(
     } else {
         paging::decode(&req.page_token, &fp, "page_token")?
     };
-    let keep = |_: &str, p: &Userpool| p.organization_id == req.organization_id;
+    Ok(ListUserpools {
+        organization_id: req.organization_id,
+        size,
+        fp,
+        after,
+    })
+}
+
+pub fn list_userpools(
+    ctx: &mut Ctx<'_>,
+    req: Checked<ListUserpools>,
+) -> ApiResult<pb::ListUserpoolsResponse> {
+    let (_, req) = req.authorize(ctx)?;
+    let ListUserpools {
+        organization_id,
+        size,
+        fp,
+        after,
+    } = req;
+    let keep = |_: &str, p: &Userpool| p.organization_id == organization_id;
     let (pools, next_page_token) = paging::take_page(
-        paging::after(&st.world.yandex.userpools, after),
+        paging::after(&ctx.st.world.yandex.userpools, after),
         size,
         &fp,
         keep,
@@ -91,13 +128,17 @@ fn valid_pool_name(n: &str) -> bool {
         && b.last().is_some_and(|c| *c != b'-')
 }
 
-pub fn create_userpool(
-    app: &App,
-    caller: &Caller,
-    req: pb::CreateUserpoolRequest,
-) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let subject = authorize(app, &st, caller)?;
+/// A `CreateUserpool` that passed every check of its fields.
+pub struct NewUserpool(pb::CreateUserpoolRequest);
+
+impl TryFrom<pb::CreateUserpoolRequest> for Checked<NewUserpool> {
+    type Error = ApiError;
+    fn try_from(req: pb::CreateUserpoolRequest) -> ApiResult<Self> {
+        Ok(Checked(new_userpool(req)))
+    }
+}
+
+fn new_userpool(req: pb::CreateUserpoolRequest) -> ApiResult<NewUserpool> {
     required("organization_id", &req.organization_id, 50)?;
     if req.name.is_empty() {
         return Err(ApiError::invalid_field("name", "value is required"));
@@ -135,7 +176,13 @@ pub fn create_userpool(
             format!("`{}` is not a DNS label", req.default_subdomain),
         ));
     }
-    let now = app.clock.now();
+    Ok(NewUserpool(req))
+}
+
+pub fn create_userpool(ctx: &mut Ctx<'_>, req: Checked<NewUserpool>) -> ApiResult<Operation> {
+    let (subject, NewUserpool(req)) = req.authorize(ctx)?;
+    let now = ctx.now;
+    let st = &mut *ctx.st;
     if st.world.strict
         && !st
             .world
@@ -166,65 +213,65 @@ pub fn create_userpool(
             req.name, p.id
         )));
     }
-    let id = new_id(&mut st, "ek0");
+    let id = new_id(st, "ek0");
     st.world.yandex.put_pool(Userpool {
         id: id.clone(),
-        organization_id: req.organization_id.clone(),
-        name: req.name.clone(),
-        description: req.description.clone(),
-        labels: req.labels.clone().into_iter().collect(),
+        organization_id: req.organization_id,
+        name: req.name,
+        description: req.description,
+        labels: req.labels.into_iter().collect(),
         domains: vec![domain],
         status: PoolStatus::Creating,
         created_at: now,
         updated_at: now,
     });
-    let meta = stored::YANDEX_CREATE_USERPOOL.of(&pb::CreateUserpoolMetadata {
+    let metadata = stored::YANDEX_CREATE_USERPOOL.of(&pb::CreateUserpoolMetadata {
         userpool_id: id.clone(),
     });
     start_op(
-        app,
-        &mut st,
-        CREATE_POOL_KIND,
-        &subject,
-        "Create userpool",
-        meta,
-        None,
-        Some(Action::YandexCreateUserpool {
-            userpool_id: id.clone(),
-        }),
+        ctx,
+        NewOp {
+            kind: CREATE_POOL_KIND,
+            subject: &subject,
+            description: "Create userpool",
+            metadata,
+            response: None,
+            action: Some(Action::YandexCreateUserpool { userpool_id: id }),
+        },
     )
 }
 
-pub fn delete_userpool(
-    app: &App,
-    caller: &Caller,
-    req: pb::DeleteUserpoolRequest,
-) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let subject = authorize(app, &st, caller)?;
-    required("userpool_id", &req.userpool_id, 50)?;
-    if !st.world.yandex.userpools.contains_key(&req.userpool_id) {
-        return Err(pool_not_found(&req.userpool_id));
+impl TryFrom<pb::DeleteUserpoolRequest> for Checked<PoolId> {
+    type Error = ApiError;
+    fn try_from(req: pb::DeleteUserpoolRequest) -> ApiResult<Self> {
+        Ok(Checked(pool_id(req.userpool_id)))
     }
-    if st.world.yandex.pool_has_users(&req.userpool_id) {
+}
+
+pub fn delete_userpool(ctx: &mut Ctx<'_>, req: Checked<PoolId>) -> ApiResult<Operation> {
+    let (subject, PoolId(id)) = req.authorize(ctx)?;
+    let w = &mut ctx.st.world.yandex;
+    if !w.userpools.contains_key(&id) {
+        return Err(pool_not_found(&id));
+    }
+    if w.pool_has_users(&id) {
         return Err(ApiError::failed_precondition(format!(
-            "userpool `{}` still has users; delete them first",
-            req.userpool_id
+            "userpool `{id}` still has users; delete them first"
         )));
     }
-    st.world.yandex.remove_pool(&req.userpool_id);
-    let meta = stored::YANDEX_DELETE_USERPOOL.of(&pb::DeleteUserpoolMetadata {
-        userpool_id: req.userpool_id.clone(),
-    });
+    w.remove_pool(&id);
+    let metadata =
+        stored::YANDEX_DELETE_USERPOOL.of(&pb::DeleteUserpoolMetadata { userpool_id: id });
     start_op(
-        app,
-        &mut st,
-        "yandex.deleteUserpool",
-        &subject,
-        "Delete userpool",
-        meta,
-        Some(empty()),
-        None,
+        ctx,
+        NewOp {
+            kind: "yandex.deleteUserpool",
+            subject: &subject,
+            description: "Delete userpool",
+            metadata,
+            response: Some(empty()),
+            action: None,
+        },
     )
 }
 

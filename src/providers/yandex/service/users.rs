@@ -1,44 +1,68 @@
-//! UserService: get, list (with its filter), create, update, delete, suspend and reactivate.
+//! UserService: get, list (with its filter) and create; the changes to a user are in `user_changes.rs`.
 
-use crate::app::App;
+use chrono::{DateTime, Utc};
+
 use crate::error::{ApiError, ApiResult};
 use crate::paging;
 use crate::proto::yandex::cloud::organizationmanager::v1::idp as pb;
-use crate::providers::yandex::iam::authorize;
-use crate::request::Caller;
+use crate::providers::Ctx;
+use crate::providers::yandex::iam::Checked;
 use crate::world::actions::Action;
 use crate::world::messages::{pool_not_found, user_not_found, user_proto};
 use crate::world::ops::Operation;
 use crate::world::stored;
 use crate::world::yandex::{User, UserProfile, UserStatus};
 
-use super::operations::{new_id, start_op};
-use super::render::empty;
+use super::operations::{NewOp, new_id, start_op};
 use super::validate::{
     check_profile, max_len, required, timestamp_in_range, to_time, valid_username,
 };
 
 pub const CREATE_USER_KIND: &str = "yandex.createUser";
 
-pub fn get_user(app: &App, caller: &Caller, req: pb::GetUserRequest) -> ApiResult<pb::User> {
-    let st = app.lock();
-    authorize(app, &st, caller)?;
-    required("user_id", &req.user_id, 50)?;
-    st.world
-        .yandex
-        .users
-        .get(&req.user_id)
-        .map(user_proto)
-        .ok_or_else(|| user_not_found(&req.user_id))
+/// The user a get, delete, suspend or reactivate names.
+pub struct UserId(pub(super) String);
+
+pub(super) fn user_id(id: String) -> ApiResult<UserId> {
+    required("user_id", &id, 50)?;
+    Ok(UserId(id))
 }
 
-pub fn list_users(
-    app: &App,
-    caller: &Caller,
-    req: pb::ListUsersRequest,
-) -> ApiResult<pb::ListUsersResponse> {
-    let st = app.lock();
-    authorize(app, &st, caller)?;
+impl TryFrom<pb::GetUserRequest> for Checked<UserId> {
+    type Error = ApiError;
+    fn try_from(req: pb::GetUserRequest) -> ApiResult<Self> {
+        Ok(Checked(user_id(req.user_id)))
+    }
+}
+
+pub fn get_user(ctx: &mut Ctx<'_>, req: Checked<UserId>) -> ApiResult<pb::User> {
+    let (_, UserId(id)) = req.authorize(ctx)?;
+    ctx.st
+        .world
+        .yandex
+        .users
+        .get(&id)
+        .map(user_proto)
+        .ok_or_else(|| user_not_found(&id))
+}
+
+/// A `ListUsers` with its page size, token and filter checked.
+pub struct ListUsers {
+    userpool_id: String,
+    size: usize,
+    fp: String,
+    after: String,
+    filter: Option<(String, String)>,
+}
+
+impl TryFrom<pb::ListUsersRequest> for Checked<ListUsers> {
+    type Error = ApiError;
+    fn try_from(req: pb::ListUsersRequest) -> ApiResult<Self> {
+        Ok(Checked(list_users_request(req)))
+    }
+}
+
+fn list_users_request(req: pb::ListUsersRequest) -> ApiResult<ListUsers> {
     required("userpool_id", &req.userpool_id, 50)?;
     if !(0..=1000).contains(&req.page_size) {
         return Err(ApiError::invalid_field(
@@ -61,12 +85,30 @@ pub fn list_users(
     } else {
         paging::decode(&req.page_token, &fp, "page_token")?
     };
-    let w = &st.world.yandex;
-    if !w.userpools.contains_key(&req.userpool_id) {
-        return Err(pool_not_found(&req.userpool_id));
+    Ok(ListUsers {
+        userpool_id: req.userpool_id,
+        size,
+        fp,
+        after,
+        filter,
+    })
+}
+
+pub fn list_users(ctx: &mut Ctx<'_>, req: Checked<ListUsers>) -> ApiResult<pb::ListUsersResponse> {
+    let (_, req) = req.authorize(ctx)?;
+    let ListUsers {
+        userpool_id,
+        size,
+        fp,
+        after,
+        filter,
+    } = req;
+    let w = &ctx.st.world.yandex;
+    if !w.userpools.contains_key(&userpool_id) {
+        return Err(pool_not_found(&userpool_id));
     }
     let keep = |_: &str, u: &User| {
-        u.userpool_id == req.userpool_id && filter.as_ref().is_none_or(|(k, v)| field_of(u, k) == v)
+        u.userpool_id == userpool_id && filter.as_ref().is_none_or(|(k, v)| field_of(u, k) == v)
     };
     let (users, next_page_token) =
         paging::take_page(paging::after(&w.users, after), size, &fp, keep, user_proto);
@@ -113,10 +155,25 @@ fn field_of<'a>(u: &'a User, k: &str) -> &'a str {
     }
 }
 
-pub fn create_user(app: &App, caller: &Caller, req: pb::CreateUserRequest) -> ApiResult<Operation> {
+/// A `CreateUser` that passed every check of its fields.
+pub struct NewUser {
+    userpool_id: String,
+    username: String,
+    profile: UserProfile,
+    /// When a password hash says it was made (else the user's creation).
+    password_hash_created_at: Option<DateTime<Utc>>,
+    start_suspended: bool,
+}
+
+impl TryFrom<pb::CreateUserRequest> for Checked<NewUser> {
+    type Error = ApiError;
+    fn try_from(req: pb::CreateUserRequest) -> ApiResult<Self> {
+        Ok(Checked(new_user(req)))
+    }
+}
+
+fn new_user(req: pb::CreateUserRequest) -> ApiResult<NewUser> {
     use pb::create_user_request::Credentials;
-    let mut st = app.lock();
-    let subject = authorize(app, &st, caller)?;
     required("userpool_id", &req.userpool_id, 50)?;
     required("username", &req.username, 254)?;
     if !valid_username(&req.username) {
@@ -170,7 +227,23 @@ pub fn create_user(app: &App, caller: &Caller, req: pb::CreateUserRequest) -> Ap
     };
     check_profile(&profile)?;
 
-    let now = app.clock.now();
+    let password_hash_created_at = match &req.credentials {
+        Some(Credentials::PasswordHash(h)) => to_time(&h.created_at),
+        _ => None,
+    };
+    Ok(NewUser {
+        userpool_id: req.userpool_id,
+        username: req.username,
+        profile,
+        password_hash_created_at,
+        start_suspended: req.is_active.as_ref().is_some_and(|b| !b.value),
+    })
+}
+
+pub fn create_user(ctx: &mut Ctx<'_>, req: Checked<NewUser>) -> ApiResult<Operation> {
+    let (subject, req) = req.authorize(ctx)?;
+    let now = ctx.now;
+    let st = &mut *ctx.st;
     if !st.world.yandex.userpools.contains_key(&req.userpool_id) {
         return Err(pool_not_found(&req.userpool_id));
     }
@@ -184,241 +257,30 @@ pub fn create_user(app: &App, caller: &Caller, req: pb::CreateUserRequest) -> Ap
             req.username, req.userpool_id, u.id
         )));
     }
-    let id = new_id(&mut st, "aje");
-    let password_created_at = match &req.credentials {
-        Some(Credentials::PasswordHash(h)) => to_time(&h.created_at).or(Some(now)),
-        _ => Some(now),
-    };
+    let id = new_id(st, "aje");
     st.world.yandex.put_user(User {
         id: id.clone(),
-        userpool_id: req.userpool_id.clone(),
+        userpool_id: req.userpool_id,
         status: UserStatus::Creating,
-        profile,
+        profile: req.profile,
         created_at: now,
         updated_at: now,
-        password_created_at,
-        start_suspended: req.is_active.as_ref().is_some_and(|b| !b.value),
+        password_created_at: req.password_hash_created_at.or(Some(now)),
+        start_suspended: req.start_suspended,
     });
-    let meta = stored::YANDEX_CREATE_USER.of(&pb::CreateUserMetadata {
+    let metadata = stored::YANDEX_CREATE_USER.of(&pb::CreateUserMetadata {
         user_id: id.clone(),
     });
     start_op(
-        app,
-        &mut st,
-        CREATE_USER_KIND,
-        &subject,
-        "Create user",
-        meta,
-        None,
-        Some(Action::YandexCreateUser {
-            user_id: id.clone(),
-        }),
-    )
-}
-
-const UPDATABLE: &[&str] = &[
-    "username",
-    "full_name",
-    "given_name",
-    "family_name",
-    "email",
-    "phone_number",
-    "company_name",
-    "department",
-    "job_title",
-    "employee_id",
-    "expires_at",
-];
-
-/// guess: updates, deletes, suspends and reactivations apply at once; their operation finishes per policy.
-pub fn update_user(app: &App, caller: &Caller, req: pb::UpdateUserRequest) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let subject = authorize(app, &st, caller)?;
-    required("user_id", &req.user_id, 50)?;
-    if !req.username.is_empty() && !valid_username(&req.username) {
-        return Err(ApiError::invalid_field(
-            "username",
-            format!("`{}` is not a valid username", req.username),
-        ));
-    }
-    timestamp_in_range("expires_at", &req.expires_at)?;
-    let paths: Vec<String> = req
-        .update_mask
-        .as_ref()
-        .map(|m| m.paths.clone())
-        .unwrap_or_default();
-    let paths: Vec<String> = if paths.is_empty() {
-        UPDATABLE.iter().map(|s| s.to_string()).collect()
-    } else {
-        paths
-            .iter()
-            .map(|p| crate::providers::google::snake_case(p))
-            .collect()
-    };
-    for p in &paths {
-        if !UPDATABLE.contains(&p.as_str()) {
-            return Err(ApiError::invalid_field(
-                "update_mask",
-                format!("unknown or read-only field `{p}`"),
-            ));
-        }
-    }
-    let now = app.clock.now();
-    let mut u = st
-        .world
-        .yandex
-        .users
-        .get(&req.user_id)
-        .cloned()
-        .ok_or_else(|| user_not_found(&req.user_id))?;
-    let p = &mut u.profile;
-    for path in &paths {
-        match path.as_str() {
-            "username" if !req.username.is_empty() => p.username = req.username.clone(),
-            "full_name" if !req.full_name.is_empty() => p.full_name = req.full_name.clone(),
-            "given_name" => p.given_name = req.given_name.clone(),
-            "family_name" => p.family_name = req.family_name.clone(),
-            "email" => p.email = req.email.clone(),
-            "phone_number" => p.phone_number = req.phone_number.clone(),
-            "company_name" => p.company_name = req.company_name.clone(),
-            "department" => p.department = req.department.clone(),
-            "job_title" => p.job_title = req.job_title.clone(),
-            "employee_id" => p.employee_id = req.employee_id.clone(),
-            "expires_at" => p.expires_at = to_time(&req.expires_at),
-            _ => {}
-        }
-    }
-    check_profile(&u.profile)?;
-    if let Some(other) = st
-        .world
-        .yandex
-        .user_by_username(&u.userpool_id, &u.profile.username)
-        && other.id != u.id
-    {
-        return Err(ApiError::already_exists(format!(
-            "username `{}` is already taken by `{}`",
-            u.profile.username, other.id
-        )));
-    }
-    u.updated_at = now;
-    let response = stored::YANDEX_USER.of(&user_proto(&u));
-    st.world.yandex.put_user(u);
-    let meta = stored::YANDEX_UPDATE_USER.of(&pb::UpdateUserMetadata {
-        user_id: req.user_id.clone(),
-    });
-    start_op(
-        app,
-        &mut st,
-        "yandex.updateUser",
-        &subject,
-        "Update user",
-        meta,
-        Some(response),
-        None,
-    )
-}
-
-pub fn delete_user(app: &App, caller: &Caller, req: pb::DeleteUserRequest) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let subject = authorize(app, &st, caller)?;
-    required("user_id", &req.user_id, 50)?;
-    st.world
-        .yandex
-        .remove_user(&req.user_id)
-        .ok_or_else(|| user_not_found(&req.user_id))?;
-    let meta = stored::YANDEX_DELETE_USER.of(&pb::DeleteUserMetadata {
-        user_id: req.user_id.clone(),
-    });
-    start_op(
-        app,
-        &mut st,
-        "yandex.deleteUser",
-        &subject,
-        "Delete user",
-        meta,
-        Some(empty()),
-        None,
-    )
-}
-
-fn set_status(
-    app: &App,
-    caller: &Caller,
-    user_id: &str,
-    from: UserStatus,
-    to: UserStatus,
-    kind: &str,
-) -> ApiResult<Operation> {
-    let mut st = app.lock();
-    let subject = authorize(app, &st, caller)?;
-    required("user_id", user_id, 50)?;
-    let now = app.clock.now();
-    let mut u = st
-        .world
-        .yandex
-        .users
-        .get(user_id)
-        .cloned()
-        .ok_or_else(|| user_not_found(user_id))?;
-    if u.status != from {
-        return Err(ApiError::failed_precondition(format!(
-            "user `{user_id}` is {:?}, not {from:?}",
-            u.status
-        )));
-    }
-    u.status = to;
-    u.updated_at = now;
-    st.world.yandex.put_user(u);
-    let meta = if to == UserStatus::Suspended {
-        stored::YANDEX_SUSPEND_USER.of(&pb::SuspendUserMetadata {
-            user_id: user_id.to_string(),
-        })
-    } else {
-        stored::YANDEX_REACTIVATE_USER.of(&pb::ReactivateUserMetadata {
-            user_id: user_id.to_string(),
-        })
-    };
-    start_op(
-        app,
-        &mut st,
-        kind,
-        &subject,
-        kind,
-        meta,
-        Some(empty()),
-        None,
-    )
-}
-
-pub fn suspend_user(
-    app: &App,
-    caller: &Caller,
-    req: pb::SuspendUserRequest,
-) -> ApiResult<Operation> {
-    max_len("reason", &req.reason, 256)?;
-    timestamp_in_range("expires_at", &req.expires_at)?;
-    set_status(
-        app,
-        caller,
-        &req.user_id,
-        UserStatus::Active,
-        UserStatus::Suspended,
-        "yandex.suspendUser",
-    )
-}
-
-pub fn reactivate_user(
-    app: &App,
-    caller: &Caller,
-    req: pb::ReactivateUserRequest,
-) -> ApiResult<Operation> {
-    set_status(
-        app,
-        caller,
-        &req.user_id,
-        UserStatus::Suspended,
-        UserStatus::Active,
-        "yandex.reactivateUser",
+        ctx,
+        NewOp {
+            kind: CREATE_USER_KIND,
+            subject: &subject,
+            description: "Create user",
+            metadata,
+            response: None,
+            action: Some(Action::YandexCreateUser { user_id: id }),
+        },
     )
 }
 
