@@ -103,6 +103,10 @@ pub struct Config {
     /// and a restart resumes the world and its pending operations. Without it, provmock lives in memory.
     #[arg(long, env = "PROVMOCK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// With `--data-dir`: the change log is folded into a new snapshot (in the background) once it is larger than
+    /// the snapshot and at least this many bytes. Smaller folds more often; larger makes a restart replay more.
+    #[arg(long, env = "PROVMOCK_DATA_DIR_FOLD_BYTES", default_value_t = 64 << 20)]
+    pub data_dir_fold_bytes: u64,
     /// How many finished operations stay readable (the oldest finished are forgotten first; pending ones never).
     #[arg(long, env = "PROVMOCK_OPERATIONS_KEEP", default_value_t = DEFAULT_KEEP_FINISHED)]
     pub operations_keep: usize,
@@ -152,6 +156,7 @@ impl Default for Config {
             scp_skew: Duration::from_secs(300),
             journal_size: 10_000,
             data_dir: None,
+            data_dir_fold_bytes: 64 << 20,
             operations_keep: DEFAULT_KEEP_FINISHED,
             control_token: None,
             max_connections: 10_000,

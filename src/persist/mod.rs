@@ -24,6 +24,7 @@
 
 pub mod changes;
 pub mod files;
+mod fold;
 pub mod host;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -45,8 +46,6 @@ use self::changes::{Scalars, Undo};
 use self::files::{LogFile, io_err};
 use self::host::Host;
 
-/// The log is folded into a new snapshot once it is larger than the snapshot and at least this big.
-const COMPACT_MIN_BYTES: u64 = 64 << 20;
 /// A record that changes more values than this is written as a snapshot instead.
 const RECORD_MAX_VALUES: usize = 10_000;
 
@@ -110,6 +109,10 @@ struct Shared {
     files: Mutex<Files>,
     /// The scalars as of the last sealed record.
     base: Mutex<Scalars>,
+    /// A fold of the log into a new snapshot, being written beside the committer.
+    folding: fold::Shared,
+    /// The log is folded once it is larger than the snapshot and at least this big.
+    fold_min: u64,
 }
 
 pub struct Persist {
@@ -180,6 +183,7 @@ pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
     let dir = app.config().data_dir.clone().ok_or("no --data-dir")?;
     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
     let lock_file = lock_dir(&dir)?;
+    fold::clean(&dir);
     for old in ["log.jsonl", "snapshot.json"] {
         if dir.join(old).exists() {
             return Err(format!(
@@ -222,20 +226,28 @@ pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
             let snapshot_len = file_len(&snap_path);
             restore(app, s.state, &secrets)?;
             if l.generation + 1 == generation {
-                // A compaction stopped after the new snapshot and before the new log: the old log's records are
-                // all in the snapshot.
-                if let Some((offset, r)) = l.records.iter().find(|(_, r)| r.seq > seq) {
-                    return Err(format!(
-                        "{}: record {} at byte offset {offset} is newer than snapshot generation {generation} \
-                         (record {seq}) but the log belongs to generation {}",
-                        log_path.display(),
-                        r.seq,
-                        l.generation
-                    ));
-                }
-                let header = files::log_header(generation);
-                files::write_atomic(&dir, &log_path, &header, 0o644)?;
-                (generation, seq, snapshot_len, header.len() as u64, 0)
+                // A fold stopped after the new snapshot and before the new log: the old log's records up to the
+                // snapshot's are in it; those after it were written while the fold was being written, and are
+                // replayed, then kept in a log of the snapshot's generation.
+                let first = l.records.iter().position(|(_, r)| r.seq > seq);
+                let tail = match first {
+                    Some(i) => {
+                        let from = l.records[i].0;
+                        let bytes = std::fs::read(&log_path).map_err(|e| io_err(&log_path, e))?;
+                        bytes[from..l.valid_len as usize].to_vec()
+                    }
+                    None => Vec::new(),
+                };
+                let newer: Vec<_> = match first {
+                    Some(i) => l.records.into_iter().skip(i).collect(),
+                    None => Vec::new(),
+                };
+                let n = newer.len() as u64;
+                let last = replay(app, &log_path, newer, seq, &secrets)?;
+                let mut next = files::log_header(generation);
+                next.extend_from_slice(&tail);
+                files::write_atomic(&dir, &log_path, &next, 0o644)?;
+                (generation, last, snapshot_len, next.len() as u64, n)
             } else if l.generation != generation {
                 return Err(format!(
                     "{}: follows snapshot generation {}, but {} is generation {generation}",
@@ -244,40 +256,12 @@ pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
                     snap_path.display()
                 ));
             } else {
-                let mut expect = seq + 1;
                 let n = l.records.len() as u64;
-                {
-                    let mut st = app.lock();
-                    let mut clock = None;
-                    for (offset, r) in l.records {
-                        if r.seq != expect {
-                            return Err(format!(
-                                "{}: record at byte offset {offset} is number {}, expected {expect} (a record is \
-                                 missing or out of order)",
-                                log_path.display(),
-                                r.seq
-                            ));
-                        }
-                        if let Some(c) = changes::apply(&mut st, r.changes).map_err(|e| {
-                            format!(
-                                "{}: record at byte offset {offset}: {e}",
-                                log_path.display()
-                            )
-                        })? {
-                            clock = Some(c);
-                        }
-                        expect += 1;
-                    }
-                    changes::reindex(&mut st);
-                    fill_secrets(app, &mut st, &secrets);
-                    if let Some(c) = clock {
-                        app.clock().restore(c);
-                    }
-                }
+                let last = replay(app, &log_path, l.records, seq, &secrets)?;
                 if let Some(at) = l.torn_at {
                     tracing::warn!(file = %log_path.display(), offset = at, "dropping a torn last record (never acknowledged)");
                 }
-                (generation, expect - 1, snapshot_len, l.valid_len, n)
+                (generation, last, snapshot_len, l.valid_len, n)
             }
         }
     };
@@ -307,6 +291,8 @@ pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
             lock: Some(lock_file),
         }),
         base: Mutex::new(base),
+        folding: Default::default(),
+        fold_min: app.config().data_dir_fold_bytes,
     });
     let turn = Arc::new(tokio::sync::RwLock::new(()));
     let committer = {
@@ -324,6 +310,45 @@ pub fn open(host: Arc<dyn Host>) -> Result<Persist, String> {
         turn,
         committer: Mutex::new(Some(committer)),
     })
+}
+
+/// Applies a log's records after the snapshot's record `seq`, in order (each must be the next number); returns the
+/// last record's number.
+fn replay(
+    app: &dyn Host,
+    log_path: &Path,
+    records: Vec<(usize, files::Record)>,
+    seq: u64,
+    secrets: &files::Secrets,
+) -> Result<u64, String> {
+    let mut expect = seq + 1;
+    let mut st = app.lock();
+    let mut clock = None;
+    for (offset, r) in records {
+        if r.seq != expect {
+            return Err(format!(
+                "{}: record at byte offset {offset} is number {}, expected {expect} (a record is missing or out \
+                 of order)",
+                log_path.display(),
+                r.seq
+            ));
+        }
+        if let Some(c) = changes::apply(&mut st, r.changes).map_err(|e| {
+            format!(
+                "{}: record at byte offset {offset}: {e}",
+                log_path.display()
+            )
+        })? {
+            clock = Some(c);
+        }
+        expect += 1;
+    }
+    changes::reindex(&mut st);
+    fill_secrets(app, &mut st, secrets);
+    if let Some(c) = clock {
+        app.clock().restore(c);
+    }
+    Ok(expect - 1)
 }
 
 /// Writes a new data dir: an empty log of generation 1, then the fixtures' world as snapshot generation 1.
@@ -659,6 +684,12 @@ fn commit_loop(sh: &Shared, turn: &tokio::sync::RwLock<()>, app: &std::sync::Wea
                 q = sh.wake.wait(q).unwrap_or_else(|e| e.into_inner());
             }
             if q.items.is_empty() {
+                let broken = q.broken.is_some();
+                drop(q);
+                let mut f = lock(&sh.files);
+                if let Err(e) = fold::wait(&sh.folding, &sh.dir, &mut f, broken) {
+                    tracing::error!(error = %e, "could not fold the log into a snapshot");
+                }
                 return;
             }
             let durable = q.durable_seq;
@@ -668,11 +699,24 @@ fn commit_loop(sh: &Shared, turn: &tokio::sync::RwLock<()>, app: &std::sync::Wea
             return;
         };
         let app: &dyn Host = &*app;
-        match write_batch(sh, app, &batch, durable) {
+        match write_batch(sh, &batch, durable) {
             Ok(last_seq) => {
-                let mut q = lock(&sh.queue);
-                q.durable_seq = last_seq;
-                durable_through(&mut q, batch.last().map_or(0, |i| i.uid));
+                let broken = {
+                    let mut q = lock(&sh.queue);
+                    q.durable_seq = last_seq;
+                    durable_through(&mut q, batch.last().map_or(0, |i| i.uid));
+                    q.broken.is_some()
+                };
+                // The responses are on their way; now, between two batches, the log may be folded.
+                let mut f = lock(&sh.files);
+                if let Err(e) = fold::finish(&sh.folding, &sh.dir, &mut f, broken) {
+                    tracing::error!(error = %e, "could not fold the log into a snapshot");
+                    lock(&sh.queue).broken = Some(e);
+                } else if !broken {
+                    fold::maybe_start(&sh.folding, &sh.dir, &f, sh.fold_min, last_seq, || {
+                        snapshot_of(app, &app.lock())
+                    });
+                }
             }
             Err((ok, last_seq, e)) => {
                 tracing::error!(error = %e, "could not write to the data dir; undoing the changes not on disk");
@@ -697,12 +741,7 @@ fn commit_loop(sh: &Shared, turn: &tokio::sync::RwLock<()>, app: &std::sync::Wea
 
 /// Writes a batch in order: record lines in one append (one fsync), snapshots as new generations. Returns the last
 /// sequence number written, or how many items made it, the last sequence number on disk, and the error.
-fn write_batch(
-    sh: &Shared,
-    app: &dyn Host,
-    batch: &[Item],
-    durable: u64,
-) -> Result<u64, (usize, u64, String)> {
+fn write_batch(sh: &Shared, batch: &[Item], durable: u64) -> Result<u64, (usize, u64, String)> {
     let mut f = lock(&sh.files);
     let mut last_seq = durable;
     let mut buf = Vec::new();
@@ -739,19 +778,6 @@ fn write_batch(
             .append(&buf)
             .map_err(|e| (buffered_from, last_seq, e))?;
         last_seq = buffered_seq;
-    }
-    // Fold the log into a snapshot once it outgrows it (amortised: the snapshot's size in log bytes each time).
-    if f.log.durable > COMPACT_MIN_BYTES.max(f.snapshot_len) {
-        let state = state_json(app, &app.lock());
-        let generation = f.generation + 1;
-        let written = state
-            .map(|s| files::snapshot_line(generation, last_seq, &s))
-            .and_then(|b| write_generation(sh, &mut f, &b));
-        if let Err(e) = written {
-            // Nothing acknowledged depends on it; the next write rewrites the dir.
-            tracing::error!(error = %e, "could not fold the log into a snapshot");
-            lock(&sh.queue).broken = Some(e);
-        }
     }
     Ok(last_seq)
 }

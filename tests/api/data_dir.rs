@@ -770,3 +770,111 @@ async fn concurrent_writers_on_a_filling_disk_keep_exactly_what_was_acknowledged
     app.server.shutdown().await;
     let _ = std::process::Command::new("umount").arg(&mnt).status();
 }
+
+/// The generation a data dir's snapshot and log say they are.
+fn generations(dir: &Path) -> (u64, u64) {
+    let read = |name: &str| -> u64 {
+        let bytes = std::fs::read(dir.join(name)).expect("read");
+        let line = bytes.split(|b| *b == b'\n').next().expect("a line");
+        let v: Value = serde_json::from_slice(&line[9..]).expect("json after the CRC");
+        v["generation"].as_u64().expect("generation")
+    };
+    (read("snapshot"), read("changes.log"))
+}
+
+async fn create_some(app: &TestApp, tag: &str, n: usize) {
+    for i in 0..n {
+        app.post(
+            &format!("/v1/{R1}/customers"),
+            customer_body(&format!("{tag}{i}.example.com")),
+        )
+        .await
+        .ok();
+        if i % 5 == 0 {
+            app.post(
+                "/organization-manager/v1/idp/users",
+                json!({"userpoolId": "ek0provmockpool00001", "username": format!("{tag}{i}@x.y"),
+                       "fullName": "F", "passwordSpec": {"password": "NotOnDisk-123"}}),
+            )
+            .await
+            .ok();
+        }
+    }
+}
+
+/// With a small fold size the log is folded into new snapshot generations while writes go on (on a thread beside
+/// the committer); every acknowledged write is in the world after each restart, and the export is the same.
+#[tokio::test]
+async fn the_log_is_folded_in_the_background_and_nothing_is_lost() {
+    let dir = temp_dir("fold");
+    let small = Config {
+        data_dir_fold_bytes: 4096,
+        ..config(&dir)
+    };
+    let app = start_with(small.clone()).await;
+    create_some(&app, "fold", 120).await;
+    let before = export(&app).await;
+    app.server.shutdown().await;
+    let (snapshot, log) = generations(&dir);
+    assert!(snapshot > 2, "folded several times: generation {snapshot}");
+    assert_eq!(snapshot, log, "the log follows its snapshot");
+    assert!(
+        !dir.join("snapshot.fold").exists() && !dir.join("changes.fold").exists(),
+        "a clean stop leaves no fold behind"
+    );
+    for round in 0..2 {
+        let app = start_with(small.clone()).await;
+        assert_eq!(export(&app).await, before, "restart {round}");
+        app.server.shutdown().await;
+    }
+    // And more writes after the restarts fold and replay as well.
+    let app = start_with(small.clone()).await;
+    create_some(&app, "more", 40).await;
+    let after = export(&app).await;
+    app.server.shutdown().await;
+    let app = start(&dir).await;
+    assert_eq!(export(&app).await, after);
+    assert!(after.to_string().contains("more39.example.com"));
+    app.server.shutdown().await;
+    assert_no_secret(&dir, &["NotOnDisk-123"]);
+}
+
+/// A fold cut by a crash between its two renames leaves the new snapshot with the old log, whose records after the
+/// snapshot's were written while the fold was: they are replayed, and the log is rewritten as the new generation.
+#[tokio::test]
+async fn a_fold_cut_between_its_renames_replays_the_old_logs_newer_records() {
+    let dir = temp_dir("fold-cut");
+    let app = start(&dir).await;
+    create_some(&app, "cut", 12).await;
+    let before = export(&app).await;
+    app.server.shutdown().await;
+    assert_eq!(generations(&dir), (1, 1));
+    // The snapshot as the fold would have written it: the world after record 0, numbered generation 2.
+    let path = dir.join("snapshot");
+    let bytes = std::fs::read(&path).expect("snapshot");
+    let mut v: Value = serde_json::from_slice(&bytes[9..bytes.len() - 1]).expect("snapshot json");
+    assert_eq!(v["seq"], 0);
+    v["generation"] = json!(2);
+    let json = serde_json::to_vec(&v).expect("json");
+    let mut line = format!("{:08x} ", crc32fast::hash(&json)).into_bytes();
+    line.extend_from_slice(&json);
+    line.push(b'\n');
+    std::fs::write(&path, line).expect("write snapshot");
+    std::fs::write(dir.join("snapshot.fold"), b"half a fold").expect("leftover");
+
+    let app = start(&dir).await;
+    assert_eq!(export(&app).await, before, "the old log's records replayed");
+    app.server.shutdown().await;
+    assert_eq!(
+        generations(&dir),
+        (2, 2),
+        "the log rewritten as generation 2"
+    );
+    assert!(
+        !dir.join("snapshot.fold").exists(),
+        "the leftover is removed"
+    );
+    let app = start(&dir).await;
+    assert_eq!(export(&app).await, before, "and again");
+    app.server.shutdown().await;
+}

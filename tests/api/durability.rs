@@ -154,6 +154,8 @@ fn spawn(dir: &std::path::Path, port: u16) -> Child {
             "--data-dir",
         ])
         .arg(dir)
+        // Folds every few hundred records, so the kills land in folds too (mid-write, between the renames).
+        .env("PROVMOCK_DATA_DIR_FOLD_BYTES", "65536")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -259,6 +261,16 @@ async fn nothing_acknowledged_is_lost_across_kill_dash_9() {
         };
         assert_eq!(get(url.clone()).await, 200, "lost after kill -9: {url}");
     }
+    // The kills had folds to land in: the log was folded into new snapshot generations along the way.
+    let snapshot = std::fs::read(dir.join("snapshot")).expect("snapshot");
+    let head: Value =
+        serde_json::from_slice(&snapshot[9..snapshot.len() - 1]).expect("snapshot json");
+    println!("snapshot generation {}", head["generation"]);
+    assert!(
+        head["generation"].as_u64() > Some(1),
+        "folded: {}",
+        head["generation"]
+    );
     // Invariants: each domain, account name and username at most once.
     let state: Value = http
         .get(format!("{base}/_mock/state"))
