@@ -1,7 +1,7 @@
 //! The API families provmock serves, and how a request path tells which one it is for (errors for unknown routes,
 //! oversized bodies and faults come out in the family's own format). For REST this is the cheap first pick: the
-//! request is then matched against that family's route table (`providers/<family>/routes.rs`), and
-//! `tests/api/routes.rs` checks every route's path picks its own family.
+//! request is then matched against that family's route table (`providers/<family>/routes.rs`, Channel's `routes/`),
+//! and `tests/api/routes.rs` checks every route's path picks its own family.
 
 use serde::{Deserialize, Serialize};
 

@@ -10,8 +10,8 @@
 //! - `conn`: connection limits and timeouts, and bodies for the errors hyper answers by itself.
 //! - `request`: what every request is — path and custom verb, query, caller, a bounded body decoded as JSON.
 //! - `route`: what a route is (method, AIP-127 template, RPC name, whether it writes, REST handler, gRPC binding)
-//!   and the one matcher; each family declares its routes once in `providers/<family>/routes.rs`, read by REST and
-//!   gRPC dispatch, faults, the journal and the data dir.
+//!   and the one matcher; each family declares its routes once in `providers/<family>/routes.rs` (Channel's in
+//!   `routes/`, a file per method group), read by REST and gRPC dispatch, faults, the journal and the data dir.
 //! - `app`: the shared handle; one lock over the world and the operations, so invariants hold under concurrency;
 //!   and the background completer that finishes operations at their deadlines.
 //! - `world`: what the providers know, seeded from fixtures ([`Document`]); its collections are
@@ -19,11 +19,11 @@
 //!   and what finishing an operation does (`world::actions`).
 //! - `observe`: fault rules, the request journal and the change notices, which the App holds.
 //! - `persist`: `--data-dir` — those touched keys, as typed change records, group-committed (docs/data-dir.md).
-//! - `providers`: one service function per API method, bound to REST by a handler and to gRPC by a binding in its
-//!   route's entry (`providers::binding`: tonic's codec, no generated service trait). Every family's services take a
-//!   narrow context (`providers::Ctx`: the caller, the request's pinned "now", `--auth`, the state) and their
-//!   request parsed into domain types at the edge; `providers::call` takes the lock once for them and wakes the
-//!   operation completer after releasing it.
+//! - `providers`: one service function per API method, bound to REST by a handler inline in its route's entry and to
+//!   gRPC by a binding in the same entry (`providers::binding`: tonic's codec, no generated service trait). Every
+//!   family's services take a narrow context (`providers::Ctx`: the caller, the request's pinned "now", `--auth`,
+//!   the state) and their request parsed into domain types at the edge; `providers::call` takes the lock once for
+//!   them and wakes the operation completer after releasing it.
 //! - `grpc`: the gRPC router: one dispatch by path to the route's gRPC binding, and reflection.
 //! - `control`: the `/_mock/` control plane for tests.
 //! - `clock`: the one source of "now", movable by tests.

@@ -14,6 +14,7 @@ use crate::request::RestPath;
 /// `package.Service/Method`; invented names for families without gRPC), whether it may change the world (a data dir
 /// syncs those), the family's REST handler and, for an RPC served over gRPC too, its gRPC binding (on one route of
 /// the RPC: the others are the same RPC on other paths).
+#[derive(Clone)]
 pub struct Route<H: 'static, G: 'static = ()> {
     pub method: Method,
     pub template: &'static str,

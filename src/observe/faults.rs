@@ -73,7 +73,7 @@ pub struct Facts<'a> {
     pub http_method: &'a str,
     pub path: &'a str,
     /// `package.Service/Method`: the gRPC path without its leading `/`, or the RPC of the REST route the request
-    /// matched (`providers/<family>/routes.rs`).
+    /// matched (`providers/<family>/routes.rs`, Channel's `routes/`).
     pub rpc: Option<&'a str>,
     pub headers: &'a http::HeaderMap,
 }

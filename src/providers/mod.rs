@@ -1,12 +1,14 @@
 //! The API families. Each method is implemented once in a `service.rs` (a `service/` directory, by method group,
-//! for Channel and Yandex). Each family declares its routes once, as data, in its `routes.rs`: method, template,
-//! RPC name, whether it writes, the REST handler and, for Channel and Yandex, the gRPC binding of the RPC
-//! ([`binding`]: a closure over the service function, turned into a plain `fn` by `grpc!`). Yandex's REST handlers
-//! are inline closures in the entry (over `yandex::rest`'s helpers); Channel's, longer (query checks, update masks,
-//! one handler for an RPC's two paths), are named functions in `rest.rs` / `rest_orders.rs`. So adding an RPC
-//! touches its table, its service and its tests, and for Channel its REST adapter. This module holds
-//! what all adapters share: the parsed REST request, the lookup of a request in its family's table ([`Routed`], and
-//! [`grpc_route`] for gRPC methods) and the REST entry point.
+//! for Channel and Yandex). Each family declares its routes once, as data, in its `routes.rs` (for Channel a
+//! `routes/` directory, a file per method group, joined into one table): method, template, RPC name, whether it
+//! writes, the REST handler and, for Channel and Yandex, the gRPC binding of the RPC ([`binding`]: a closure over
+//! the service function, turned into a plain `fn` by `grpc!`). The REST handlers are inline closures in the entry,
+//! over the family's small helpers (Channel's `routes/bind.rs`, Yandex's `rest.rs`, those below the table for Cloud
+//! Identity and SCP); an RPC served on two paths shares a named fn next to its entries, and a long handler
+//! (Yandex's `UpdateUser`) is a named fn in the helpers. So adding an RPC touches its family's route table, its
+//! service and its tests, nothing else. This module holds what all adapters share: the parsed REST request, the
+//! lookup of a request in its family's table ([`Routed`], and [`grpc_route`] for gRPC methods) and the REST entry
+//! point.
 //!
 //! The Google families' service functions are `fn(&mut Ctx, Request) -> ApiResult<Response>` ([`ctx`]): the adapter
 //! binds path, query and body into the request message, [`serve`] parses it into the service's request type
@@ -112,6 +114,7 @@ pub fn route_not_found(r: &RestRequest) -> ApiError {
 
 /// What a family's route does with a request: answer JSON (Google and Yandex), or build the whole response (SCP
 /// sets its own status and headers).
+#[derive(Clone, Copy)]
 pub enum Handler {
     Json(fn(&RestRequest) -> ApiResult<google::JsonBody>),
     Raw(fn(&RestRequest) -> ApiResult<Response>),
@@ -124,7 +127,7 @@ pub type Route = crate::route::Route<Handler, GrpcFn>;
 /// templates.
 pub fn tables() -> [(Family, &'static [Route]); 4] {
     [
-        (Family::Channel, google::channel::routes::ROUTES),
+        (Family::Channel, &google::channel::routes::ROUTES),
         (Family::CloudIdentity, google::cloudidentity::routes::ROUTES),
         (Family::Scp, scp::routes::ROUTES),
         (Family::Yandex, yandex::routes::ROUTES),
@@ -149,7 +152,7 @@ impl Routed {
                 let first = p.segments.first().and_then(|s| Version::parse(s));
                 match (family, first) {
                     (Family::Channel, Some(Version::V1 | Version::V1alpha1)) => {
-                        route::find(google::channel::routes::ROUTES, method, p, 1)
+                        route::find(&google::channel::routes::ROUTES, method, p, 1)
                     }
                     (Family::CloudIdentity, Some(Version::V1 | Version::V1beta1)) => {
                         route::find(google::cloudidentity::routes::ROUTES, method, p, 1)
@@ -191,9 +194,9 @@ impl Routed {
 /// a gRPC binding. `None` is a method provmock does not serve.
 pub fn grpc_route(path: &str) -> Option<&'static Route> {
     let rpc = path.strip_prefix('/').unwrap_or(path);
-    let table = match Family::of_grpc_path(path) {
+    let table: &'static [Route] = match Family::of_grpc_path(path) {
         Family::Yandex => yandex::routes::ROUTES,
-        _ => google::channel::routes::ROUTES,
+        _ => &google::channel::routes::ROUTES,
     };
     table.iter().find(|r| r.grpc.is_some() && r.rpc == rpc)
 }

@@ -1,7 +1,7 @@
-//! Walks every family's route table (`providers/<family>/routes.rs`): each route is reachable over REST by a request
-//! shaped like its template (no ROUTE_NOT_FOUND, no 405), and over gRPC where its family serves gRPC (no
-//! UNIMPLEMENTED); and its `writes` flag tells the truth: a call that changed the world (`GET /_mock/state` before
-//! and after) went to a route that says it writes, so a `writes: false` route changed nothing.
+//! Walks every family's route table (`providers/<family>/routes.rs`, Channel's `routes/`): each route is reachable
+//! over REST by a request shaped like its template (no ROUTE_NOT_FOUND, no 405), and over gRPC where its family
+//! serves gRPC (no UNIMPLEMENTED); and its `writes` flag tells the truth: a call that changed the world (`GET
+//! /_mock/state` before and after) went to a route that says it writes, so a `writes: false` route changed nothing.
 
 use std::time::Duration;
 

@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod auth;
-pub mod rest;
 pub mod routes;
 pub mod service;
 pub mod signature;

@@ -5,7 +5,5 @@ pub mod catalog;
 pub mod filter;
 pub mod orders;
 pub mod partner_links;
-pub mod rest;
-pub mod rest_orders;
 pub mod routes;
 pub mod service;

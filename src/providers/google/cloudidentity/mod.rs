@@ -1,6 +1,5 @@
 //! Google Cloud Identity: `customers.userinvitations` (get, list, isInvitableUser, send, cancel) over REST.
 
 pub mod filter;
-pub mod rest;
 pub mod routes;
 pub mod service;

@@ -1,5 +1,5 @@
 //! Cloud Identity user invitations: every rule, once. Which invitations a customer has, who may see them, which
-//! state transitions send/cancel/accept/decline allow, what an invitation mail records. `rest.rs` and the control
+//! state transitions send/cancel/accept/decline allow, what an invitation mail records. `routes.rs` and the control
 //! plane only bind and render; each method takes a [`Ctx`] (through `providers::call`) and its request parsed
 //! ([`InvitationKey`], [`ListInvitations`], [`Respond`]) outside the lock.
 //!
